@@ -1,0 +1,33 @@
+# The two commands a user types: `make run` and `make test`. Each creates or reuses .venv and installs
+# what it needs first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test bench install clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/selene up --demo
+
+test: $(STAMP)
+	@sh infra/system-deps.sh
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.spine
+	$(BIN)/python -m bench.agent
+	$(BIN)/python -m bench.processors
+	$(BIN)/python -m bench.manager
+	$(BIN)/python -m bench.sink
+
+clean:
+	rm -rf $(VENV) data bench/out .pytest_cache

@@ -1,0 +1,27 @@
+"""Claim-check mode: a frame's JPEG goes to Redis with a TTL and only its key rides on Kafka.
+
+For frames too large or too many for the broker: consumers read the key from the FrameHeader
+(``encoding="claim-check"``, ``claim_key``) and fetch the bytes before the TTL runs out.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import redis.asyncio as redis
+
+
+def claim_key(stream_id: UUID, version: int, frame_number: int) -> str:
+    return f"selene:frame:{stream_id}:{version}:{frame_number}"
+
+
+class ClaimCheck:
+    def __init__(self, url: str, ttl: float) -> None:
+        self.ttl_ms = int(ttl * 1000)
+        self._redis = redis.Redis.from_url(url)
+
+    async def put(self, key: str, data: bytes) -> None:
+        await self._redis.set(key, data, px=self.ttl_ms)
+
+    async def close(self) -> None:
+        await self._redis.aclose()

@@ -1,0 +1,103 @@
+"""The manager's side of Kafka: stream configs and commands out, agents' messages in."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from uuid import UUID
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+from pydantic import BaseModel, ValidationError
+
+from schemas.agents import AgentMessage
+from schemas.commands import StreamCommand
+from schemas.deadletter import DeadLetter
+from schemas.errors import MESSAGE_INVALID
+from schemas.streams import StreamConfig
+from schemas.topics import AGENT_FEEDBACK, DEAD_LETTER, STREAM_COMMANDS, STREAM_CONFIGS
+from infra.kafka import consumer_options
+
+log = logging.getLogger(__name__)
+
+
+class Bus:
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=False, acks="all")
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def _send(self, topic: str, key: str, value: BaseModel | None) -> None:
+        if self._producer is None:
+            raise RuntimeError("Bus used before start")
+        payload = None if value is None else value.model_dump_json().encode()
+        await self._producer.send_and_wait(topic, payload, key=key.encode())
+
+    async def command(self, command: StreamCommand) -> None:
+        await self._send(STREAM_COMMANDS.name, str(command.agent_id), command)
+
+    async def config(self, config: StreamConfig) -> None:
+        await self._send(STREAM_CONFIGS.name, str(config.stream_id), config)
+
+    async def deleted(self, config: StreamConfig) -> None:
+        """The deleted marker, then the tombstone that lets compaction forget the stream."""
+        await self.config(config.model_copy(update={"deleted": True}))
+        await self.tombstone(config.stream_id)
+
+    async def tombstone(self, stream_id: UUID) -> None:
+        await self._send(STREAM_CONFIGS.name, str(stream_id), None)
+
+    async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+        letter = DeadLetter(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key.decode(errors="replace") if record.key else None,
+            value=base64.b64encode(record.value or b"").decode(),
+            error_code=MESSAGE_INVALID.code,
+            reason=reason[:2000],
+            processor="video-manager",
+            failed_at=datetime.now(UTC),
+        )
+        await self._send(DEAD_LETTER.name, record.topic, letter)
+
+
+async def consume_agent_messages(
+    bootstrap: str, bus: Bus, handle: Callable[[AgentMessage], Awaitable[None]], started: Callable[[], None]
+) -> None:
+    """Read every partition of the feedback topic from its end, without a consumer group: each manager
+    instance sees all messages and only the leader acts, so a dead instance strands no partition."""
+    consumer = AIOKafkaConsumer(
+        AGENT_FEEDBACK.name, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest", **consumer_options()
+    )
+    await consumer.start()
+    try:
+        # Wait for the partition positions, so that nothing sent after start() returns is missed.
+        while not consumer.assignment():
+            await consumer.getmany(timeout_ms=100)
+        for partition in consumer.assignment():
+            await consumer.position(partition)
+        started()
+        async for record in consumer:
+            try:
+                message = AgentMessage.model_validate_json(record.value or b"")
+            except ValidationError as exc:
+                log.warning("invalid agent message", extra={"offset": record.offset, "error": str(exc)[:500]})
+                await bus.dead_letter(record, f"{MESSAGE_INVALID.detail}: {exc}")
+                continue
+            try:
+                await handle(message)
+            except Exception:  # noqa: BLE001 - one bad message must not stop the manager
+                log.exception("agent message failed", extra={"agent_id": str(message.agent_id)})
+    finally:
+        await consumer.stop()

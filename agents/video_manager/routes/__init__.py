@@ -1,0 +1,1 @@
+"""The video manager's REST routes, one module per LUNA API tag."""

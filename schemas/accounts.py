@@ -1,0 +1,101 @@
+"""Accounts and tokens (LUNA's Accounts service, as far as video analytics needs it).
+
+An account owns streams, groups and analytics. ``user`` sees its own objects only; ``advanced_user``
+and ``admin`` may also read other accounts' objects; only ``admin`` manages accounts and agents.
+A token is a JWT bound to one account, carrying per-object permissions (LUNA ``getToken`` keys
+``video_stream``, ``video_group``, ``video_analytic``, ``video_agent``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from schemas.base import Body
+
+AccountType = Literal["user", "advanced_user", "admin"]
+Right = Literal["creation", "view", "modification", "deletion"]
+ALL_RIGHTS: tuple[Right, ...] = ("creation", "view", "modification", "deletion")
+
+
+class AccountCreate(Body):
+    """LUNA ``createAccount``."""
+
+    login: str = Field(min_length=1, max_length=128, description="Usually an e-mail address.")
+    password: str = Field(min_length=3, max_length=128)
+    account_type: AccountType = "user"
+    description: str | None = Field(default=None, max_length=128)
+
+
+class AccountCreated(Body):
+    """LUNA ``createAccount``: 201 ``{"account_id"}``."""
+
+    account_id: UUID
+
+
+class Account(Body):
+    """LUNA ``getAccount``; the password never leaves the registry."""
+
+    account_id: UUID
+    login: str
+    account_type: AccountType
+    description: str | None = None
+    create_time: datetime
+    last_update_time: datetime
+
+
+class TokenPermissions(Body):
+    """Rights per object type; an empty list grants nothing."""
+
+    video_stream: list[Right] = Field(default_factory=list)
+    video_group: list[Right] = Field(default_factory=list)
+    video_analytic: list[Right] = Field(default_factory=list)
+    video_agent: list[Right] = Field(default_factory=list)
+    event: list[Right] = Field(default_factory=list, description="General events: save, view, delete.")
+
+    @classmethod
+    def full(cls) -> TokenPermissions:
+        return cls(
+            video_stream=list(ALL_RIGHTS),
+            video_group=list(ALL_RIGHTS),
+            video_analytic=list(ALL_RIGHTS),
+            video_agent=list(ALL_RIGHTS),
+            event=list(ALL_RIGHTS),
+        )
+
+
+class TokenCreate(Body):
+    """LUNA ``createToken``: ``expiration_time`` null means never."""
+
+    permissions: TokenPermissions
+    expiration_time: datetime | None = None
+    description: str | None = Field(default=None, max_length=128)
+    visibility_area: Literal["account", "all"] = "account"
+
+
+class TokenCreated(Body):
+    """The JWT is returned once, here."""
+
+    token: str
+    token_id: UUID
+
+
+class Token(Body):
+    """A stored token (LUNA ``getToken``); the JWT itself is not kept."""
+
+    token_id: UUID
+    account_id: UUID
+    permissions: TokenPermissions
+    expiration_time: datetime | None = None
+    description: str | None = None
+    visibility_area: Literal["account", "all"] = "account"
+    create_time: datetime
+
+
+class TokensPage(Body):
+    """LUNA ``getTokens``: ``{"tokens": [...]}``."""
+
+    tokens: list[Token]

@@ -1,0 +1,129 @@
+"""LUNA's error codes and error body.
+
+LUNA answers every failure with ``{"error_code", "desc", "detail", "link"}``; ``desc`` is the
+category ("Bad/incomplete input data"), ``detail`` the filled-in message. Codes and texts follow the
+LUNA PLATFORM 5 administrator manual, chapter 11; Selene-only codes live in the 45000 range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schemas.base import Body
+
+LINK_TEMPLATE = "https://docs.visionlabs.ai/info/luna/troubleshooting/errors-description/code-{code}"
+
+
+class ErrorBody(Body):
+    error_code: int
+    desc: str
+    detail: str
+    link: str
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    code: int
+    desc: str
+    detail: str
+    http_status: int
+
+    def body(self, *values: object) -> ErrorBody:
+        """The error body with ``{value}`` placeholders in ``detail`` filled in order."""
+        detail = self.detail
+        for value in values:
+            detail = detail.replace("{value}", str(value), 1)
+        return ErrorBody(
+            error_code=self.code, desc=self.desc, detail=detail, link=LINK_TEMPLATE.format(code=self.code)
+        )
+
+
+class SeleneError(Exception):
+    """Raised anywhere in Selene; the API turns it into LUNA's error body and HTTP status."""
+
+    def __init__(self, error: ErrorCode, *values: object) -> None:
+        self.error = error
+        self.body = error.body(*values)
+        super().__init__(f"{self.body.error_code}: {self.body.detail}")
+
+
+BAD_INPUT = "Bad/incomplete input data"
+
+SUCCESS = ErrorCode(0, "Success", "Success", 200)
+UNKNOWN_ERROR = ErrorCode(1, "Internal server error", "Unknown error", 500)
+INVALID_URL = ErrorCode(3, BAD_INPUT, "Invalid url {value}", 400)
+SQL_ERROR = ErrorCode(10015, "SQL error", "SQL request execution failed", 500)
+DB_CONNECT_ERROR = ErrorCode(10016, "Database error", "Could not connect to database", 503)
+DB_TIMEOUT = ErrorCode(10017, "Database error", "Database connection timeout error", 503)
+DB_ERROR = ErrorCode(10018, "Database error", "{value}", 500)
+OBJECT_NOT_FOUND = ErrorCode(11020, "Object not found", "One or more {value} not found", 404)
+PERMISSION_DENIED = ErrorCode(
+    11059, "Forbidden", 'Request denied due to token restrictions, required "{value}" permission for "{value}"', 403
+)
+ACCOUNT_ID_HEADER_DISABLED = ErrorCode(
+    11061, "Forbidden", 'Authorization with "Luna-Account-Id" header is disabled', 403
+)
+ACCOUNT_ID_FILTER_DENIED = ErrorCode(
+    11063, "Forbidden", "The query parameter account_id usage denied due to account restrictions", 403
+)
+AUTHORIZATION_FAILED = ErrorCode(11065, "Authorization failed", "Authorization failed, {value}", 401)
+DOWNLOAD_FAILED = ErrorCode(11027, "External request failed", "Failed to download image by url {value}", 400)
+NO_JSON = ErrorCode(12002, BAD_INPUT, "Request does not contain json", 400)
+FIELD_NOT_FOUND = ErrorCode(12003, BAD_INPUT, "Field {value} not found in json", 400)
+AUTH_REQUIRED = ErrorCode(12010, BAD_INPUT, 'This resource needs "Authorization" authorization headers', 401)
+BAD_QUERY = ErrorCode(12012, BAD_INPUT, "Bad query parameters {value}", 400)
+PAGE_NOT_FOUND = ErrorCode(12013, "Resource not found", "Page not found", 404)
+BAD_CONTENT_TYPE = ErrorCode(12017, BAD_INPUT, "Bad content type", 400)
+METHOD_NOT_ALLOWED = ErrorCode(12021, "Method not allowed", "Method not allowed", 405)
+JSON_PATH_INVALID = ErrorCode(
+    12022, BAD_INPUT, 'Failed to validate input json. Path: "{value}" message: "{value}"', 400
+)
+JSON_INVALID = ErrorCode(12027, BAD_INPUT, "Failed to validate input json. Message: {value}", 400)
+BAD_INPUT_DATA = ErrorCode(12031, BAD_INPUT, "{value}", 400)
+REQUEST_TIMEOUT = ErrorCode(
+    37001, "Internal server error", "Service did not process the request within {value} seconds", 500
+)
+PAYLOAD_TOO_LARGE = ErrorCode(37003, "Request payload is too large", "Request payload is too large", 413)
+HEALTHCHECK_ERROR = ErrorCode(38001, "Health check error", "Health check error {value}", 502)
+WRONG_CREDENTIALS = ErrorCode(
+    41006, "Account credentials wrong", "Account login or password are incorrect", 401
+)
+TOKEN_EXPIRED = ErrorCode(41007, "Account credentials wrong", "Token has been expired", 401)
+VIDEO_DOWNLOAD_FAILED = ErrorCode(
+    43001, "External request failed", 'Failed to download video by url "{value}"', 400
+)
+VIDEO_DECODER_INIT_FAILED = ErrorCode(
+    43002, "Bad/incomplete configuration", 'Failed to initialize video decoder "{value}"', 500
+)
+VIDEO_FORMAT_UNSUPPORTED = ErrorCode(43003, BAD_INPUT, "Unsupported video format", 400)
+VIDEO_DECODE_ERROR = ErrorCode(43004, BAD_INPUT, 'Error occurred while decoding video by url "{value}"', 400)
+VIDEO_TOO_LARGE = ErrorCode(43005, BAD_INPUT, 'Video file by url "{value}" has too large size {value}', 400)
+UNSUPPORTED_ANALYTICS = ErrorCode(43006, "Forbidden", "Unsupported analytics {value}", 403)
+ANALYTICS_PROCESSING_FAILED = ErrorCode(
+    43007, "Internal server error", "Video analytics processing failed: {value}", 500
+)
+ANALYTICS_BAD_INPUT = ErrorCode(43008, BAD_INPUT, "{value}", 400)
+NO_AGENT_FOR_ANALYTICS = ErrorCode(
+    44014,
+    "Unprocessable content",
+    "Failed to find agent that supports all analytics associated with the stream.",
+    422,
+)
+NO_STREAMS_TO_PATCH = ErrorCode(
+    44015, "Unable to patch streams", "No streams suitable for patching", 400
+)
+# Selene-only codes: LUNA is silent on these failures.
+MESSAGE_INVALID = ErrorCode(45001, BAD_INPUT, "Message failed validation against {value}: {value}", 400)
+MESSAGE_UNDECODABLE = ErrorCode(45002, BAD_INPUT, "Message could not be decoded: {value}", 400)
+SINK_INSERT_FAILED = ErrorCode(45003, "Database error", "Rows could not be inserted into {value}: {value}", 500)
+SERVICE_UNAVAILABLE = ErrorCode(45004, "Service Unavailable", "{value} is unavailable: {value}", 503)
+# An agent reports this when a live stream's connection drops: it restarts without using up an attempt.
+STREAM_CONNECTION_LOST = ErrorCode(45005, "Stream connection lost", "Connection to {value} lost: {value}", 500)
+OBJECT_EXISTS = ErrorCode(45006, "Unique constraint error", "{value} already exists", 409)
+# LUNA's text for decoding errors and read timeouts (RN v5.89); LUNA prints no code for it.
+VIDEO_DECODING_FAILED = ErrorCode(
+    45007, "Video decoding error", "An error occurred during stream/video decoding around {value} second: {value}", 500
+)
+
+ALL: tuple[ErrorCode, ...] = tuple(v for v in globals().values() if isinstance(v, ErrorCode))
+BY_CODE: dict[int, ErrorCode] = {e.code: e for e in ALL}

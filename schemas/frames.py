@@ -1,0 +1,54 @@
+"""The frames topic: one JPEG-encoded frame per message, described by Kafka headers.
+
+The value is the JPEG bytes alone (raw pixels never go on Kafka); everything about the frame rides
+in headers so that a consumer can route or drop a frame without decoding it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from schemas.base import Message
+
+MAX_FRAME_BYTES = 1024 * 1024  # Kafka's default message.max.bytes; the agent keeps JPEGs under it
+
+
+class FrameHeader(Message):
+    stream_id: UUID
+    version: int = Field(ge=1, description="Stream version (LUNA's `version`); stale versions are dropped.")
+    frame_number: int = Field(ge=0, description="Index of the frame in the decoded stream.")
+    time_offset: float = Field(ge=0, description="Seconds since the stream start (PTS plus `pts.start_time`).")
+    timestamp: datetime = Field(description="Wall-clock time of the frame (UTC).")
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    size: int = Field(ge=0, description="Bytes of the encoded frame, or of the claim-checked pixels.")
+    encoding: Literal["jpeg", "claim-check"] = "jpeg"
+    claim_key: str | None = Field(
+        default=None, description="Redis key holding the pixels when `encoding` is `claim-check`."
+    )
+
+    def to_kafka_headers(self) -> list[tuple[str, bytes]]:
+        return [(k, str(v).encode()) for k, v in self.model_dump(mode="json").items() if v is not None]
+
+    @classmethod
+    def from_kafka_headers(cls, headers: dict[str, bytes] | list[tuple[str, bytes]]) -> FrameHeader:
+        items = headers.items() if isinstance(headers, dict) else headers
+        return cls.model_validate({k: v.decode() if isinstance(v, bytes) else v for k, v in items})
+
+
+class FrameStat(Message):
+    """One processed frame, as the frame-stats processor saw it: the pulse of a stream."""
+
+    stream_id: UUID
+    version: int
+    frame_number: int
+    time_offset: float
+    timestamp: datetime
+    received_at: datetime = Field(description="When the processor took the frame off Kafka (UTC).")
+    width: int
+    height: int
+    size: int

@@ -1,0 +1,238 @@
+"""Processor tracks -> people-count (``crowd``) events, line crossings, zone occupancy and the count series.
+
+LUNA's rule: an event starts on the last of ``probe_count`` consecutive processed frames that each show
+at least ``people_count_threshold`` people (10, 10, 9 with threshold 10 and probe 3 starts nothing), and
+ends, symmetrically, on the last of ``probe_count`` consecutive frames below the threshold. An event
+is published when it starts and again when it ends (same ``event_id``). People are the person tracks
+detected on the frame, moving (see ``streams.tracking``), centred in ``roi`` and standing in ``droi``.
+
+Every processed frame also yields a ``CountSample`` for the dashboards.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import faust
+
+from infra.logs import for_stream
+from infra.settings import TrackingSettings
+from schemas.analytics import PeopleCountParameters
+from schemas.events import (
+    AnalyticsEventMessage,
+    CountSample,
+    LineCrossingEvent,
+    PeopleCountEvent,
+    PeopleCountFrameEstimation,
+    VideoSegment,
+    ZoneOccupancyEvent,
+)
+from schemas.streams import StreamConfig
+from schemas.tracks import TrackedObject, TrackUpdate
+from schemas.topics import ANALYTICS_EVENTS, COUNTS, TRACKS
+from streams.app import topic
+from streams.configs import NO_ACCOUNT, people_count_analytics, stream_configs
+from streams.crossing import LineCounter, ZoneCounter
+from streams.dead_letter import dead_letter_topic, validated
+from streams.geometry import in_droi, in_roi
+from streams.sampling import RateGate
+
+PROCESSOR = "people_count"
+ANALYTIC = "people_count"
+
+log = logging.getLogger(__name__)
+
+
+def people_on_frame(update: TrackUpdate, params: PeopleCountParameters) -> list[TrackedObject]:
+    """The people this frame counts."""
+    return [
+        t for t in update.tracks
+        if t.kind == "person" and t.detection_id is not None and t.moving
+        and in_roi(t.bbox, params.roi, update.width, update.height)
+        and in_droi(t.bbox, params.droi, update.width, update.height)
+    ]
+
+
+@dataclass
+class _Event:
+    event: PeopleCountEvent
+    create_time: datetime
+
+
+@dataclass
+class Output:
+    events: list[AnalyticsEventMessage]
+    samples: list[CountSample]
+
+
+class PeopleCounter:
+    """One ``people_count`` analytic of one stream version."""
+
+    def __init__(self, stream_id: UUID, account_id: UUID, version: int, index: int,
+                 params: PeopleCountParameters, debounce: int = 2) -> None:
+        self.stream_id, self.account_id, self.version, self.index = stream_id, account_id, version, index
+        self.params = params
+        self.gate = RateGate(params.rate)
+        self.recent: deque[bool] = deque(maxlen=params.probe_count)
+        self.open: _Event | None = None
+        self.lines = [LineCounter(line, debounce) for line in params.lines]
+        self.zones = [ZoneCounter(zone) for zone in params.zones]
+        self.zone_stays: dict[tuple[str, str], tuple[UUID, float]] = {}
+
+    def _envelope(self, event: object, event_type: str, create_time: datetime,
+                  end_time: datetime | None) -> AnalyticsEventMessage:
+        return AnalyticsEventMessage(
+            event_id=event.event_id, stream_id=self.stream_id, account_id=self.account_id, version=self.version,
+            analytic_name=ANALYTIC, analytic_index=self.index, event_type=event_type,
+            create_time=create_time, end_time=end_time, event=event,
+        )
+
+    def process(self, update: TrackUpdate) -> Output:
+        if not self.gate.due(update.frame_number, update.time_offset):
+            return Output([], [])
+        people = people_on_frame(update, self.params)
+        count = len(people)
+        estimation = PeopleCountFrameEstimation(
+            people_count=count, time_offset=update.time_offset,
+            people_coordinates=[p.bbox for p in people] if "coordinates" in self.params.targets else None,
+        )
+        events = self._crowd(count, estimation, update)
+        events += self._lines(update) + self._zones(update)
+        sample = CountSample(
+            stream_id=self.stream_id, account_id=self.account_id, version=self.version, analytic_index=self.index,
+            frame_number=update.frame_number, time_offset=update.time_offset, timestamp=update.timestamp,
+            people_count=count,
+            zone_counts={z.zone.zone_id: len(z.inside) for z in self.zones},
+            zone_entries={z.zone.zone_id: z.entries for z in self.zones},
+            line_in={c.line.line_id: c.in_count for c in self.lines},
+            line_out={c.line.line_id: c.out_count for c in self.lines},
+        )
+        return Output(events, [sample])
+
+    def _crowd(self, count: int, estimation: PeopleCountFrameEstimation,
+               update: TrackUpdate) -> list[AnalyticsEventMessage]:
+        self.recent.append(count >= self.params.people_count_threshold)
+        full = len(self.recent) == self.params.probe_count
+        if self.open is None:
+            if full and all(self.recent):
+                event = PeopleCountEvent(
+                    event_id=uuid.uuid4(), track_id=str(uuid.uuid4()), people_count=count,
+                    video_segment=VideoSegment(start_time_offset=update.time_offset,
+                                               end_time_offset=update.time_offset),
+                    frames_estimations=[estimation], event_status="started",
+                )
+                self.open = _Event(event, update.timestamp)
+                return [self._envelope(event, "crowd", update.timestamp, None)]
+            return []
+        event = self.open.event
+        event.frames_estimations.append(estimation)
+        event.people_count = max(event.people_count, count)
+        event.video_segment = VideoSegment(start_time_offset=event.video_segment.start_time_offset,
+                                           end_time_offset=update.time_offset)
+        if full and not any(self.recent):
+            return [self._end(update.timestamp)]
+        return []
+
+    def _end(self, timestamp: datetime) -> AnalyticsEventMessage:
+        assert self.open is not None
+        ended = self.open.event.model_copy(update={"event_status": "ended"})
+        message = self._envelope(ended, "crowd", self.open.create_time, timestamp)
+        self.open = None
+        return message
+
+    def finish(self, timestamp: datetime) -> list[AnalyticsEventMessage]:
+        """End what is open: the video is over (offline analysis) or the stream version changed."""
+        return [self._end(timestamp)] if self.open is not None else []
+
+    def _lines(self, update: TrackUpdate) -> list[AnalyticsEventMessage]:
+        events = []
+        for counter in self.lines:
+            for c in counter.update(update.tracks, update.width, update.height):
+                event = LineCrossingEvent(
+                    event_id=uuid.uuid4(), line_id=c.line_id, track_id=c.track.track_id, direction=c.direction,
+                    time_offset=update.time_offset, bbox=c.track.bbox,
+                    in_count=counter.in_count, out_count=counter.out_count,
+                )
+                events.append(self._envelope(event, "line_crossing", update.timestamp, update.timestamp))
+        return events
+
+    def _zones(self, update: TrackUpdate) -> list[AnalyticsEventMessage]:
+        persons = [t for t in update.tracks if t.kind == "person"]
+        events = []
+        for counter in self.zones:
+            for change in counter.update(persons, update.width, update.height):
+                key = (change.zone_id, change.track_id)
+                if change.entered:
+                    self.zone_stays[key] = (uuid.uuid4(), update.time_offset)
+                    start, status, end_time = update.time_offset, "started", None
+                    event_id = self.zone_stays[key][0]
+                else:
+                    event_id, start = self.zone_stays.pop(key, (uuid.uuid4(), update.time_offset))
+                    status, end_time = "ended", update.timestamp
+                event = ZoneOccupancyEvent(
+                    event_id=event_id, zone_id=change.zone_id, track_id=change.track_id,
+                    video_segment=VideoSegment(start_time_offset=start, end_time_offset=update.time_offset),
+                    people_count=change.occupancy, event_status=status,
+                )
+                events.append(self._envelope(event, "zone_occupancy", update.timestamp, end_time))
+        return events
+
+
+class PeopleCounters:
+    """The people-count analytics of every stream a worker sees, rebuilt when a stream's config changes."""
+
+    def __init__(self, settings: TrackingSettings | None = None) -> None:
+        self.debounce = (settings or TrackingSettings()).line_debounce
+        self.streams: dict[UUID, tuple[tuple, list[PeopleCounter]]] = {}
+
+    def process(self, update: TrackUpdate, config: StreamConfig | None) -> Output:
+        """Events and samples of every people-count analytic of the stream."""
+        account = config.account_id if config else NO_ACCOUNT
+        key = (update.version, config.version if config else None, tuple(
+            (i, p.model_dump_json()) for i, p in people_count_analytics(config)))
+        current = self.streams.get(update.stream_id)
+        events: list[AnalyticsEventMessage] = []
+        if current is not None and current[0][0] > update.version:
+            return Output([], [])  # a frame of an older stream version
+        if current is None or current[0] != key:
+            if current is not None:
+                for counter in current[1]:
+                    events += counter.finish(update.timestamp)
+            counters = [PeopleCounter(update.stream_id, account, update.version, i, p, self.debounce)
+                        for i, p in people_count_analytics(config)]
+            self.streams[update.stream_id] = (key, counters)
+            for_stream(log, update.stream_id, version=update.version).info(
+                "people counting configured", extra={"analytics": [c.index for c in counters]})
+        samples: list[CountSample] = []
+        for counter in self.streams[update.stream_id][1]:
+            out = counter.process(update)
+            events += out.events
+            samples += out.samples
+        return Output(events, samples)
+
+
+def register(app: faust.App, settings: TrackingSettings | None = None) -> None:
+    events_topic = topic(app, ANALYTICS_EVENTS)
+    counts_topic = topic(app, COUNTS)
+    dead_letters = dead_letter_topic(app)
+    configs = stream_configs(app)
+    counters = PeopleCounters(settings)
+
+    @app.agent(topic(app, TRACKS), name=PROCESSOR)
+    async def people_count(stream: faust.StreamT) -> None:
+        await configs.loaded.wait()  # a registered stream must not be processed with the defaults
+        async for event in stream.events():
+            update = await validated(dead_letters, event, TrackUpdate, PROCESSOR)
+            if update is None:
+                continue
+            out = counters.process(update, configs.get(update.stream_id))
+            key = str(update.stream_id).encode()
+            for message in out.events:
+                await events_topic.send(key=key, value=message.model_dump_json().encode())
+            for sample in out.samples:
+                await counts_topic.send(key=key, value=sample.model_dump_json().encode())

@@ -1,0 +1,69 @@
+"""Session-wide real parts: the Tansu broker, redis-server, a chdb warehouse and a Milvus Lite file.
+
+Nothing here is mocked; every integration test talks to these over their real protocols.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from analytics.chdb_warehouse import ChdbWarehouse
+from analytics.setup import open_warehouse
+from infra import embedded
+from infra.kafka import ensure_topics
+from infra.process import free_port
+from infra.settings import BrokerSettings, CommonSettings, RedisSettings, WarehouseSettings, WorkerSettings
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("selene")
+
+
+@pytest.fixture(scope="session")
+def broker(session_dir: Path) -> Iterator[BrokerSettings]:
+    settings = BrokerSettings(bootstrap=f"127.0.0.1:{free_port()}", topic_partitions=2)
+    process = embedded.broker(settings, session_dir / "run")
+    process.start()
+    try:
+        process.wait_ready(30)
+        asyncio.run(ensure_topics(settings.bootstrap, settings.topic_partitions))
+        yield settings
+    finally:
+        process.stop(10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(session_dir: Path) -> Iterator[RedisSettings]:
+    settings = RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0")
+    process = embedded.redis(settings, session_dir / "redis", session_dir / "run")
+    process.start()
+    try:
+        process.wait_ready(30)
+        yield settings
+    finally:
+        process.stop(10)
+
+
+@pytest.fixture(scope="session")
+async def warehouse(session_dir: Path) -> AsyncIterator[ChdbWarehouse]:
+    # chdb allows one data path per process: every test shares this one.
+    settings = WarehouseSettings(path=session_dir / "clickhouse", database="selene_test")
+    store = await open_warehouse(settings, CommonSettings())
+    assert isinstance(store, ChdbWarehouse)
+    yield store
+    await store.stop()
+
+
+@pytest.fixture(scope="session")
+def milvus_uri(session_dir: Path) -> str:
+    return str(session_dir / "milvus.db")
+
+
+@pytest.fixture
+def worker_settings() -> WorkerSettings:
+    return WorkerSettings(app_id=f"selene-test-{uuid.uuid4().hex[:8]}")

@@ -1,0 +1,153 @@
+"""`selene up` as a user runs it: the whole embedded stack in child processes, on free ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from infra.process import free_port
+
+
+class Stack:
+    def __init__(self, tmp: Path, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ("--demo",)) -> None:
+        self.api_port = free_port()
+        env = {
+            **os.environ,
+            "SELENE_DATA_DIR": str(tmp / "data"),
+            "SELENE_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
+            "SELENE_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+            "SELENE_API_PORT": str(self.api_port),
+            "SELENE_WORKER_APP_ID": f"e2e-{self.api_port}",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.env = env
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "infra.cli", "up", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+            self.lines.put(line)
+
+    def wait_for_line(self, text: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            if text in line:
+                return line
+        raise AssertionError(f"{text!r} not printed within {timeout} s; output:\n{''.join(self.output)}")
+
+    def get(self, path: str) -> dict:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.api_port}{path}", timeout=3) as response:
+            return json.load(response)
+
+    def part(self, name: str) -> dict:
+        return {p["name"]: p for p in self.get("/6/health")["parts"]}[name]
+
+
+def _eventually(check, timeout: float, interval: float = 0.25):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except OSError as exc:
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"not true within {timeout} s; last: {last!r}")
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    running = Stack(tmp_path)
+    yield running
+    if running.proc.poll() is None:
+        running.proc.kill()
+        running.proc.wait()
+
+
+def test_selene_up_runs_the_pipeline_and_stops_clean(stack: Stack) -> None:
+    started = time.monotonic()
+    stack.wait_for_line("Selene is up", timeout=60)
+    assert time.monotonic() - started < 60
+    stack.wait_for_line("Ctrl-C stops everything", timeout=5)
+    printed = "".join(stack.output)
+    for part in ("broker", "redis", "api", "clickhouse", "milvus", "worker", "agent"):
+        assert f"\n  {part}" in printed, f"{part} missing from:\n{printed}"
+
+    version = stack.get("/6/version")
+    assert version["api_version"] == 6 and "chdb" in version["components"]
+    _eventually(lambda: all(p["status"] == "ok" for p in stack.get("/6/health")["parts"]), timeout=20)
+    # Frames go agent -> Kafka -> worker -> Kafka -> sink -> ClickHouse, and the API reads them back.
+    streams = _eventually(lambda: [s for s in stack.get("/6/monitoring/streams")["streams"] if s["frames"] > 5], 60)
+    assert streams[0]["fps"] > 0
+    with urllib.request.urlopen(f"http://127.0.0.1:{stack.api_port}/ui", timeout=3) as page:
+        assert b"live people counts" in page.read()
+    sql = subprocess.run(
+        [sys.executable, "-m", "infra.cli", "sql", "SELECT count() AS n FROM selene.frame_stats"],
+        capture_output=True, text=True, env=stack.env, timeout=60,
+    )
+    assert sql.returncode == 0, sql.stderr
+    assert sql.stdout.splitlines()[0] == "n" and int(sql.stdout.splitlines()[1]) > 5
+
+    children = psutil.Process(stack.proc.pid).children(recursive=True)
+    [tansu] = [c for c in children if "tansu" in " ".join(c.cmdline())]
+    killed_at = time.monotonic()
+    tansu.kill()
+    _eventually(lambda: stack.part("broker")["status"] == "down", timeout=10)
+    assert time.monotonic() - killed_at < 10
+    assert stack.get("/6/version")["api_version"] == 6  # the API keeps answering
+
+    children = psutil.Process(stack.proc.pid).children(recursive=True)
+    stack.proc.send_signal(signal.SIGINT)
+    assert stack.proc.wait(timeout=60) == 0
+    gone, alive = psutil.wait_procs(children, timeout=5)
+    assert alive == [], f"left behind: {[p.cmdline() for p in alive]}"
+    assert "Stopped." in "".join(stack.output)
+
+
+def test_busy_port_fails_fast_naming_the_part(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        stack = Stack(tmp_path, {"SELENE_API_PORT": str(port)})
+        assert stack.proc.wait(timeout=30) == 1
+    out = "".join(stack.output)
+    assert f"api: port 127.0.0.1:{port} is already in use" in out and "SELENE_API_PORT" in out
+
+
+def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    stack = Stack(tmp_path, {"SELENE_DATA_DIR": str(blocker / "data")})
+    assert stack.proc.wait(timeout=30) == 1
+    out = "".join(stack.output)
+    assert "data directory: cannot write to" in out and "SELENE_DATA_DIR" in out

@@ -1,0 +1,49 @@
+"""Helpers shared by tests: a PyAV-encoded test video and polling for eventual results."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import av
+import cv2
+import numpy as np
+
+T = TypeVar("T")
+
+
+def write_test_video(
+    path: Path, frames: int = 12, size: tuple[int, int] = (160, 120), fps: int = 10, codec: str = "mpeg4"
+) -> Path:
+    """Encode a small clip (MPEG-4 unless ``codec`` says e.g. ``h264``) of a square moving across a
+    gradient, with PyAV."""
+    width, height = size
+    gradient = np.tile(np.linspace(0, 255, width, dtype=np.uint8), (height, 1))
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(frames):
+            image = cv2.merge([gradient, gradient[::-1], np.full_like(gradient, 60)])
+            x = (i * 7) % (width - 20)
+            cv2.rectangle(image, (x, 40), (x + 20, 80), (255, 255, 255), -1)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 60, interval: float = 0.25
+) -> T:
+    """Poll ``probe`` until ``done`` holds; fail with the last value after ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    value: Any = None
+    while asyncio.get_running_loop().time() < deadline:
+        value = await probe()
+        if done(value):
+            return value
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s; last value: {value!r}")
