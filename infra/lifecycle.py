@@ -41,6 +41,19 @@ def faust_service(name: str, app: faust.App) -> Service:
     return Service(name, app.start, app.wait_until_stopped, stop)
 
 
+async def stop_within(name: str, seconds: float, stop: Awaitable[None]) -> None:
+    """Await one shutdown step, but never longer than `seconds`: a peer that stopped answering must not
+    keep the process (or a test's teardown) from ending. The step is cancelled, without waiting for it to
+    honour that, and the overrun logged."""
+    task = asyncio.ensure_future(stop)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        log.error("shutdown step overran, abandoned", extra={"step": name, "seconds": seconds})
+    elif not task.cancelled() and task.exception() is not None:
+        raise task.exception()  # type: ignore[misc]
+
+
 async def start_when_possible(service: Service, retry_max: float = 30.0) -> None:
     """Start, retrying with backoff while the broker is unreachable, instead of dying."""
     delay = 1.0

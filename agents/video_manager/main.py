@@ -24,7 +24,7 @@ from analytics.milvus_store import open_milvus
 from analytics.warehouse import Warehouse
 from infra import heartbeat, logs
 from infra.kafka import ensure_topics, probe_broker
-from infra.lifecycle import Service, start_when_possible
+from infra.lifecycle import Service, start_when_possible, stop_within
 from infra.process import ensure_port_free
 from infra.settings import (
     ApiSettings,
@@ -40,6 +40,7 @@ from infra.settings import (
 )
 
 log = logging.getLogger(__name__)
+STOP_STEP_SECONDS = 10.0  # longest wait for one part to stop before it is abandoned
 
 
 def _heartbeat_probe(client: aioredis.Redis, part: str) -> Probe:
@@ -94,10 +95,10 @@ class ManagerParts:
         await self.assignment.start()
 
     async def stop(self) -> None:
-        await self.assignment.stop()
-        await self.manager.stop()
-        await self.bus.stop()
-        await self.redis.aclose()
+        await stop_within("assignment", STOP_STEP_SECONDS, self.assignment.stop())
+        await stop_within("manager", STOP_STEP_SECONDS, self.manager.stop())
+        await stop_within("bus", STOP_STEP_SECONDS, self.bus.stop())
+        await stop_within("redis", STOP_STEP_SECONDS, self.redis.aclose())
 
 
 async def _keep_sink_running(service: Service, beat: heartbeat.Heartbeat) -> None:
@@ -144,7 +145,10 @@ async def serve() -> None:
         service = Service("sink", sinker.start, sinker.wait, sinker.stop)
         sink_task = asyncio.create_task(_keep_sink_running(service, beats[-1]))
 
-    config = uvicorn.Config(create_api(context), host=api.host, port=api.port, log_config=None, access_log=False)
+    config = uvicorn.Config(
+        create_api(context), host=api.host, port=api.port, log_config=None, access_log=False,
+        timeout_graceful_shutdown=STOP_STEP_SECONDS,
+    )
     server = uvicorn.Server(config)
     log.info("api listening", extra={"url": f"http://{api.host}:{api.port}/6"})
     try:

@@ -20,6 +20,7 @@ from agents.video_manager.api import ApiContext, create_api
 from agents.video_manager.health import HealthMonitor
 from agents.video_manager.main import ManagerParts
 from analytics.chdb_warehouse import ChdbWarehouse
+from infra.lifecycle import stop_within
 from infra.process import free_port
 from infra.settings import BrokerSettings, ManagerSettings, RedisSettings
 from schemas.agents import AgentAnnouncement, AgentMessage, StreamReport
@@ -66,7 +67,9 @@ async def start_manager(
     await parts.start()
     context = ApiContext(warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_api(context), host="127.0.0.1", port=port, log_config=None, access_log=False))
+    server = uvicorn.Server(uvicorn.Config(
+        create_api(context), host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5
+    ))
     serving = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
@@ -76,7 +79,7 @@ async def start_manager(
     async def stop() -> None:
         await http.aclose()
         server.should_exit = True
-        await serving
+        await stop_within("api", 10, serving)
         await parts.stop()
 
     return Manager(http, parts, url), stop
