@@ -47,14 +47,19 @@ class Account(Body):
     last_update_time: datetime
 
 
+Rights = list[Right]  # an alias: the `list` field below shadows the builtin inside the class
+
+
 class TokenPermissions(Body):
     """Rights per object type; an empty list grants nothing."""
 
-    video_stream: list[Right] = Field(default_factory=list)
-    video_group: list[Right] = Field(default_factory=list)
-    video_analytic: list[Right] = Field(default_factory=list)
-    video_agent: list[Right] = Field(default_factory=list)
-    event: list[Right] = Field(default_factory=list, description="General events: save, view, delete.")
+    video_stream: Rights = Field(default_factory=list)
+    video_group: Rights = Field(default_factory=list)
+    video_analytic: Rights = Field(default_factory=list)
+    video_agent: Rights = Field(default_factory=list)
+    event: Rights = Field(default_factory=list, description="General events: save, view, delete.")
+    face: Rights = Field(default_factory=list, description="Faces; matching needs face view.")
+    list: Rights = Field(default_factory=list, description="Lists of faces.")
 
     @classmethod
     def full(cls) -> TokenPermissions:
@@ -64,6 +69,8 @@ class TokenPermissions(Body):
             video_analytic=list(ALL_RIGHTS),
             video_agent=list(ALL_RIGHTS),
             event=list(ALL_RIGHTS),
+            face=list(ALL_RIGHTS),
+            list=list(ALL_RIGHTS),
         )
 
 

@@ -112,6 +112,19 @@ NO_AGENT_FOR_ANALYTICS = ErrorCode(
 NO_STREAMS_TO_PATCH = ErrorCode(
     44015, "Unable to patch streams", "No streams suitable for patching", 400
 )
+# Recognition: faces, lists, descriptors and matching (001 §11).
+NO_FACES_FOUND = ErrorCode(4003, "No faces found", "No faces found", 400)
+MULTIPLE_FACES = ErrorCode(11038, "Multiple faces found", "Multiple faces found in image {value} detect {value}", 400)
+DESCRIPTOR_LENGTH = ErrorCode(12034, BAD_INPUT, "Descriptor has incorrect length {value}", 400)
+DESCRIPTOR_VERSION_UNKNOWN = ErrorCode(12036, BAD_INPUT, "Descriptor version {value} is not registered in the system", 400)
+SDK_DESCRIPTOR_INVALID = ErrorCode(12038, BAD_INPUT, "SDK descriptor is not valid", 400)
+BASE64_INVALID = ErrorCode(18001, BAD_INPUT, "Failed convert data from base64 to bytes", 400)
+IMAGE_INVALID = ErrorCode(18002, BAD_INPUT, "Failed convert bytes to {value}", 400)
+MATCH_REFERENCE_INVALID = ErrorCode(
+    22017, BAD_INPUT, "Match reference must be specified either as (descriptor) or (attribute_id) or (face_id)", 400
+)
+MATCH_VERSIONS_DIFFER = ErrorCode(31005, BAD_INPUT, "Matching between different versions {value} is not allowed", 400)
+MATCH_LIMIT_EXCEEDED = ErrorCode(31007, BAD_INPUT, "Amount of specified/required references exceeds limit: {value}", 400)
 # Selene-only codes: LUNA is silent on these failures.
 MESSAGE_INVALID = ErrorCode(45001, BAD_INPUT, "Message failed validation against {value}: {value}", 400)
 MESSAGE_UNDECODABLE = ErrorCode(45002, BAD_INPUT, "Message could not be decoded: {value}", 400)

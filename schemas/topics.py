@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from schemas.agents import AgentMessage
 from schemas.commands import StreamCommand
 from schemas.deadletter import DeadLetter
-from schemas.descriptors import Descriptor
+from schemas.recognition import BestShotsMessage, TrackDescriptors
 from schemas.detections import DetectionBatch
 from schemas.events import AnalyticsEventMessage, CountSample, GeneralEventMessage
 from schemas.frames import FrameHeader, FrameStat
@@ -102,13 +102,21 @@ COUNTS = TopicSpec(
     retention_ms=7 * DAY_MS,
     description="Per-frame people, zone and line counts: the people-count time series.",
 )
+BEST_SHOTS = TopicSpec(
+    name="selene.best-shots",
+    key="stream_id",
+    value_type=BestShotsMessage,
+    partitions=STREAM_PARTITIONS,
+    retention_ms=DAY_MS,
+    description="Ended human tracks whose best shots carry JPEG crops, for descriptor extraction.",
+)
 DESCRIPTORS = TopicSpec(
     name="selene.descriptors",
     key="stream_id",
-    value_type=Descriptor,
+    value_type=TrackDescriptors,
     partitions=STREAM_PARTITIONS,
     retention_ms=7 * DAY_MS,
-    description="Face and body descriptors bound for the vector store (key descriptor_id when no stream).",
+    description="Each track's face and body descriptors with its event and match policy, for the matcher.",
 )
 GENERAL_EVENTS = TopicSpec(
     name="selene.general-events",
@@ -151,6 +159,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     TRACKS,
     ANALYTICS_EVENTS,
     COUNTS,
+    BEST_SHOTS,
     DESCRIPTORS,
     GENERAL_EVENTS,
     AGENT_FEEDBACK,

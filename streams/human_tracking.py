@@ -8,6 +8,10 @@ detections stop, i.e. when the tracker gives the track up after its lost period 
 Best shots are the ``face_samples`` / ``body_samples`` ``count`` highest-scoring detections of the track
 that pass ``best_shot_filters``: a minimum score and, for faces, head-pose limits estimated from the five
 landmarks (a rough geometric estimate, good enough to drop profiles and tilted heads).
+
+When the stream wants descriptors (``face_descriptor``/``body_descriptor`` targets or a ``match_policy``),
+an ended track's best shots also go, with their JPEG crops, to the best-shots topic for extraction; the
+analytics event carries the crops only with the ``best_shot_images`` target.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ from schemas.events import (
     HumanTrackingFrameEstimation,
     VideoSegment,
 )
+from schemas.recognition import BestShotsMessage
 from schemas.streams import StreamConfig
-from schemas.topics import ANALYTICS_EVENTS, TRACKS
+from schemas.topics import ANALYTICS_EVENTS, BEST_SHOTS, TRACKS
 from schemas.tracks import TrackedObject, TrackUpdate
 from streams.app import topic
 from streams.configs import NO_ACCOUNT, human_tracking_analytics, stream_configs
@@ -93,13 +98,22 @@ class HumanTracker:
         self.gate = RateGate(params.rate)
         self.tracks: dict[str, _Track] = {}
         self.track_count = 0
+        self.keep_images = "best_shot_images" in params.targets
+        self.extracts = params.extracts_face_descriptor or "body_descriptor" in params.targets
+
+    def _public(self, event: HumanTrackingEvent) -> HumanTrackingEvent:
+        """The event as the stream asked for it: crops only with the best_shot_images target."""
+        if self.keep_images:
+            return event
+        shots = [shot.model_copy(update={"image": None}) for shot in event.best_shots]
+        return event.model_copy(update={"best_shots": shots})
 
     def _message(self, event: HumanTrackingEvent, create_time: datetime,
                  end_time: datetime | None) -> AnalyticsEventMessage:
         return AnalyticsEventMessage(
             event_id=event.event_id, stream_id=self.stream_id, account_id=self.account_id, version=self.version,
             analytic_name=ANALYTIC, analytic_index=self.index, event_type="human_tracking",
-            create_time=create_time, end_time=end_time, event=event,
+            create_time=create_time, end_time=end_time, event=self._public(event),
         )
 
     def _best_shot(self, state: _Track, obj: TrackedObject, time_offset: float) -> None:
@@ -107,21 +121,21 @@ class HumanTracker:
             return
         kind = "face" if obj.kind == "face" else "body"
         samples = self.params.face_samples if kind == "face" else self.params.body_samples
-        image = obj.crop if "best_shot_images" in self.params.targets else None
+        image = obj.crop if self.keep_images or self.extracts else None
         state.shots.append(BestShot(kind=kind, time_offset=time_offset, bbox=obj.bbox, score=obj.score, image=image))
         state.shots = sorted(state.shots, key=lambda s: -s.score)[: samples.count]
 
-    def process(self, update: TrackUpdate) -> list[AnalyticsEventMessage]:
+    def process(self, update: TrackUpdate) -> list[AnalyticsEventMessage | BestShotsMessage]:
         if not self.gate.due(update.frame_number, update.time_offset):
             return []
-        messages = []
+        messages: list[AnalyticsEventMessage | BestShotsMessage] = []
         for obj in update.tracks:
             if obj.kind not in self.kinds:
                 continue
             if obj.state == "ended":
                 state = self.tracks.pop(obj.track_id, None)
                 if state is not None and state.event is not None:
-                    messages.append(self._end(state, update.time_offset, update.timestamp))
+                    messages += self._end(state, update.time_offset, update.timestamp)
                 continue
             state = self.tracks.setdefault(obj.track_id, _Track(obj.kind))
             seen = (obj.detection_id is not None and obj.moving
@@ -152,7 +166,7 @@ class HumanTracker:
             del self.tracks[track_id]
         return messages
 
-    def _end(self, state: _Track, time_offset: float, timestamp: datetime) -> AnalyticsEventMessage:
+    def _end(self, state: _Track, time_offset: float, timestamp: datetime) -> list[AnalyticsEventMessage | BestShotsMessage]:
         assert state.event is not None and state.create_time is not None
         last = state.estimations[-1].time_offset if state.estimations else time_offset
         event = state.event.model_copy(update={
@@ -161,11 +175,19 @@ class HumanTracker:
             "frames_estimations": state.estimations, "best_shots": state.shots,
             "track_count": self.track_count, "event_status": "ended",
         })
-        return self._message(event, state.create_time, timestamp)
+        ended: list[AnalyticsEventMessage | BestShotsMessage] = [self._message(event, state.create_time, timestamp)]
+        if self.extracts and any(shot.image for shot in event.best_shots):
+            with_crops = ended[0].model_copy(update={"event": event})
+            ended.append(BestShotsMessage(
+                stream_id=self.stream_id, event=with_crops, keep_images=self.keep_images,
+                face_descriptor=self.params.extracts_face_descriptor,
+                body_descriptor="body_descriptor" in self.params.targets, match_policy=self.params.match_policy,
+            ))
+        return ended
 
-    def finish(self, time_offset: float, timestamp: datetime) -> list[AnalyticsEventMessage]:
+    def finish(self, time_offset: float, timestamp: datetime) -> list[AnalyticsEventMessage | BestShotsMessage]:
         """End every started track: the video is over or the stream version changed."""
-        ended = [self._end(s, time_offset, timestamp) for s in self.tracks.values() if s.event is not None]
+        ended = [m for s in self.tracks.values() if s.event is not None for m in self._end(s, time_offset, timestamp)]
         self.tracks.clear()
         return ended
 
@@ -176,14 +198,14 @@ class HumanTrackers:
     def __init__(self) -> None:
         self.streams: dict[UUID, tuple[tuple, list[HumanTracker]]] = {}
 
-    def process(self, update: TrackUpdate, config: StreamConfig | None) -> list[AnalyticsEventMessage]:
+    def process(self, update: TrackUpdate, config: StreamConfig | None) -> list[AnalyticsEventMessage | BestShotsMessage]:
         analytics = human_tracking_analytics(config)
         key = (update.version, config.version if config else None,
                tuple((i, p.model_dump_json()) for i, p in analytics))
         current = self.streams.get(update.stream_id)
         if current is not None and current[0][0] > update.version:
             return []
-        messages: list[AnalyticsEventMessage] = []
+        messages: list[AnalyticsEventMessage | BestShotsMessage] = []
         if current is None or current[0] != key:
             if current is not None:
                 for tracker in current[1]:
@@ -200,6 +222,7 @@ class HumanTrackers:
 
 def register(app: faust.App) -> None:
     events_topic = topic(app, ANALYTICS_EVENTS)
+    best_shots_topic = topic(app, BEST_SHOTS)
     dead_letters = dead_letter_topic(app)
     configs = stream_configs(app)
     trackers = HumanTrackers()
@@ -213,4 +236,5 @@ def register(app: faust.App) -> None:
                 continue
             key = str(update.stream_id).encode()
             for message in trackers.process(update, configs.get(update.stream_id)):
-                await events_topic.send(key=key, value=message.model_dump_json().encode())
+                target = best_shots_topic if isinstance(message, BestShotsMessage) else events_topic
+                await target.send(key=key, value=message.model_dump_json().encode())

@@ -20,6 +20,7 @@ from agents.video_agent.decoder import DecodedFrame, iter_frames
 from infra.settings import InferenceSettings, TrackingSettings
 from schemas.events import AnalyticsEventMessage, CountSample
 from schemas.frames import FrameHeader
+from schemas.recognition import BestShotsMessage
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
 from streams.configs import NO_ACCOUNT, analytics_of
 from streams.detection import Detector, Scheduler
@@ -60,7 +61,7 @@ class Pipeline:
             if update is None:
                 continue
             counted = self.counters.process(update, self.config)
-            out.events += counted.events + self.humans.process(update, self.config)
+            out.events += counted.events + _events(self.humans.process(update, self.config))
             out.samples += counted.samples
         if frames:
             self.last = frames[-1][0]
@@ -77,9 +78,14 @@ class Pipeline:
                     out.events += counter.finish(self.last.timestamp)
             for _, trackers in self.humans.streams.values():
                 for tracker in trackers:
-                    out.events += tracker.finish(self.last.time_offset, self.last.timestamp)
+                    out.events += _events(tracker.finish(self.last.time_offset, self.last.timestamp))
         self.results.events += out.events
         return out
+
+
+def _events(messages: list[AnalyticsEventMessage | BestShotsMessage]) -> list[AnalyticsEventMessage]:
+    """Offline analysis has no extraction stage: best shots bound for it are dropped."""
+    return [m for m in messages if isinstance(m, AnalyticsEventMessage)]
 
 
 def offline_config(reference: str, analytics: list[tuple[str, dict[str, Any]]]) -> StreamConfig:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from schemas.analytics import HumanTrackingParameters
 from schemas.detections import BoundingBox, Landmark
+from schemas.recognition import BestShotsMessage
 from schemas.tracks import TrackedObject, TrackUpdate
 from streams.human_tracking import HumanTracker, head_pose
 
@@ -65,3 +66,22 @@ def test_detector_type_face_ignores_people_and_filters_head_pose() -> None:
 def test_head_pose_of_frontal_face_is_near_zero() -> None:
     pitch, roll, yaw = head_pose(FRONTAL)
     assert abs(roll) < 1 and abs(yaw) < 1 and abs(pitch) < 10
+
+
+def test_a_match_policy_sends_best_shots_with_crops_and_keeps_them_out_of_the_event() -> None:
+    policy = {"list_ids": [str(uuid.uuid4())], "threshold": 0.6}
+    t = tracker(detector_type="face", probe_count=1, match_policy=policy)
+    [started] = t.process(update(0, [obj("f", 0.9, kind="face", landmarks=FRONTAL)]))
+    assert started.event.best_shots[0].image is None
+    event, shots = t.process(update(1, [obj("f", seen=False, state="ended", kind="face")]))
+    assert isinstance(shots, BestShotsMessage) and shots.stream_id == STREAM
+    assert event.event.best_shots[0].image is None and shots.event.event.best_shots[0].image == b"jpeg"
+    assert shots.face_descriptor and not shots.body_descriptor and not shots.keep_images
+    assert shots.match_policy is not None and shots.match_policy.threshold == 0.6
+    assert shots.event.event_id == event.event_id
+
+
+def test_without_descriptor_targets_no_best_shots_are_sent() -> None:
+    t = tracker(probe_count=1)
+    t.process(update(0, [obj("a")]))
+    assert [type(m).__name__ for m in t.process(update(1, [obj("a", seen=False, state="ended")]))] == ["AnalyticsEventMessage"]

@@ -1,0 +1,72 @@
+"""Descriptors on the wire, in LUNA's two Base64 forms.
+
+- **raw**: the vector's bytes (little-endian float32), Base64. The version travels beside it.
+- **SDK-like**: LUNA's SDK format is the descriptor plus 8 bytes of metadata (a 4-byte signature and a
+  4-byte version). Selene's SDK-like form keeps that layout with its own signature, header first:
+  ``b"SLN1"`` + uint32 LE version + the raw bytes. Being self-describing, it needs no version beside it.
+
+Decoding raises ``SeleneError`` with LUNA's codes: 18001 (not Base64), 12034 (wrong length for the
+version), 12036 (unknown version), 12038 (not an SDK-like descriptor).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import struct
+
+import numpy as np
+
+from schemas.descriptors import DESCRIPTOR_VERSIONS
+from schemas.errors import (
+    BASE64_INVALID,
+    DESCRIPTOR_LENGTH,
+    DESCRIPTOR_VERSION_UNKNOWN,
+    SDK_DESCRIPTOR_INVALID,
+    SeleneError,
+)
+
+SDK_SIGNATURE = b"SLN1"
+_HEADER = struct.Struct("<4sI")
+
+
+def _bytes(data: str) -> bytes:
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise SeleneError(BASE64_INVALID) from None
+
+
+def checked_vector(raw: bytes, version: int) -> np.ndarray:
+    known = DESCRIPTOR_VERSIONS.get(version)
+    if known is None:
+        raise SeleneError(DESCRIPTOR_VERSION_UNKNOWN, version)
+    if len(raw) != known.dimensions * 4:
+        raise SeleneError(DESCRIPTOR_LENGTH, f"{len(raw)} bytes, version {version} needs {known.dimensions * 4}")
+    vector = np.frombuffer(raw, dtype="<f4").astype(np.float32)
+    if not np.isfinite(vector).all():
+        raise SeleneError(DESCRIPTOR_LENGTH, "(the descriptor holds NaN or infinite values)")
+    return vector
+
+
+def decode_raw(data: str, version: int) -> np.ndarray:
+    return checked_vector(_bytes(data), version)
+
+
+def decode_sdk(data: str) -> tuple[int, np.ndarray]:
+    raw = _bytes(data)
+    if len(raw) < _HEADER.size:
+        raise SeleneError(SDK_DESCRIPTOR_INVALID)
+    signature, version = _HEADER.unpack_from(raw)
+    if signature != SDK_SIGNATURE:
+        raise SeleneError(SDK_DESCRIPTOR_INVALID)
+    return version, checked_vector(raw[_HEADER.size :], version)
+
+
+def encode_raw(vector: np.ndarray | list[float]) -> str:
+    return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+
+
+def encode_sdk(vector: np.ndarray | list[float], version: int) -> str:
+    raw = _HEADER.pack(SDK_SIGNATURE, version) + np.asarray(vector, dtype="<f4").tobytes()
+    return base64.b64encode(raw).decode("ascii")
