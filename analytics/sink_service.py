@@ -16,6 +16,11 @@ def sink_group(worker: WorkerSettings) -> str:
     return f"{worker.app_id}-sink"
 
 
+def matcher_group(worker: WorkerSettings) -> str:
+    """The watch-list matcher's consumer group (it runs beside the face store, in the API process)."""
+    return f"{worker.app_id}-matcher"
+
+
 async def run() -> int:
     warehouse = await open_warehouse(WarehouseSettings(), CommonSettings())
     try:

@@ -76,6 +76,15 @@ class MilvusSettings(BaseSettings):
 
     uri: str = Field("", description="Milvus server URI; empty: Milvus Lite file <data_dir>/milvus.db.")
     token: str = Field("", description="Milvus token (server only).")
+    collection_prefix: str = Field(
+        "", description="Prefix of Selene's collection names (faces_v1001...), to share one Milvus between deployments."
+    )
+    ann_threshold: int = Field(
+        100_000, ge=1, description="Entities in a descriptor collection above which exact FLAT search gives way to an ANN index."
+    )
+    ann_index: Literal["HNSW", "IVF_FLAT"] = Field(
+        "HNSW", description="ANN index of large collections; IVF_FLAT for Milvus Lite 2.4, which lacks HNSW."
+    )
 
 
 class ApiSettings(BaseSettings):
@@ -86,6 +95,9 @@ class ApiSettings(BaseSettings):
     health_interval: float = Field(2.0, gt=0, description="Seconds between probes of each part.")
     health_timeout: float = Field(1.5, gt=0, description="Seconds before a probe counts as failed.")
     run_sink: bool = Field(True, description="Run the warehouse sink in the API process (embedded mode).")
+    ws_queue_size: int = Field(
+        100, ge=1, description="Messages a stream websocket client may lag behind; past it the oldest are dropped."
+    )
 
 
 class WorkerSettings(BaseSettings):
@@ -152,7 +164,13 @@ class ManagerSettings(BaseSettings):
     allow_account_id_header: bool = Field(
         False, description="Accept `Luna-Account-Id` alone as authentication (LUNA's deprecated mode)."
     )
-    callback_timeout: float = Field(5.0, gt=0, description="Seconds a notification_policy callback may take.")
+    callback_timeout: float = Field(
+        5.0, gt=0, description="Longest wait for an HTTP callback's receiver, seconds (a callback's smaller `timeout` wins)."
+    )
+    callback_concurrency: int = Field(16, ge=1, description="HTTP callbacks (status and results) in flight at once.")
+    callback_backlog: int = Field(
+        1000, ge=1, description="HTTP callbacks waiting to be sent; past it new ones are dropped, with a warning."
+    )
 
 
 class StackSettings(BaseSettings):

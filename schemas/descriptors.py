@@ -50,6 +50,24 @@ DESCRIPTOR_VERSIONS: dict[int, DescriptorVersion] = {
 }
 DEFAULT_FACE_DESCRIPTOR_VERSION = FACE_DLIB_RESNET_128
 DEFAULT_BODY_DESCRIPTOR_VERSION = BODY_MOBILENETV2_1280
+EUCLIDEAN_SCALE = 1.2  # twice dlib's same-person distance 0.6
+
+
+def similarity(distance: float, version: int) -> float:
+    """LUNA-style similarity in [0, 1] (1: identical) from the distance between two descriptors of ``version``.
+
+    - Euclidean versions (dlib 1001): ``distance`` is the plain (not squared) Euclidean distance and
+      ``similarity = max(0, 1 - distance / 1.2)``: dlib's usual same-person distance 0.6 maps to 0.5,
+      identical descriptors to 1, anything 1.2 or further apart to 0.
+    - Cosine versions: ``distance`` is the cosine distance ``1 - cos`` and ``similarity = (1 + cos) / 2``
+      (that is ``1 - distance / 2``): opposite vectors 0, orthogonal 0.5, same direction 1.
+    """
+    known = DESCRIPTOR_VERSIONS.get(version)
+    if known is None:
+        raise ValueError(f"unknown descriptor_version {version}")
+    if known.metric == "euclidean":
+        return max(0.0, 1.0 - distance / EUCLIDEAN_SCALE)
+    return min(1.0, max(0.0, 1.0 - distance / 2.0))
 
 
 def _check_version(kind: str, version: int, dimensions: int | None) -> None:

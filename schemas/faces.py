@@ -31,12 +31,12 @@ class FaceCreate(Body):
     """Create a face from a descriptor (raw or SDK-like) or from an image (detect, extract, create).
 
     Exactly one of ``descriptor``, ``sdk_descriptor`` and ``image`` is given. An image must show exactly
-    one face (or the best one is taken with ``multiface_policy`` 2)."""
+    one face (or the largest one is taken with ``multiface_policy`` 2)."""
 
     descriptor: RawDescriptor | None = None
     sdk_descriptor: str | None = Field(default=None, min_length=1, description="SDK-like Base64 descriptor.")
     image: str | None = Field(default=None, min_length=1, description="Base64 JPEG/PNG (Selene extension).")
-    multiface_policy: Literal[0, 2] = Field(0, description="0: several faces are an error (11038); 2: take the best.")
+    multiface_policy: Literal[0, 2] = Field(0, description="0: several faces are an error (11038); 2: take the largest.")
     external_id: str | None = Field(default=None, max_length=36)
     user_data: str = Field("", max_length=128)
     avatar: str = Field("", max_length=256)
@@ -180,7 +180,7 @@ class SdkDescriptorReference(Body):
 
 
 class ImageReference(Body):
-    """Selene extension: a photo; its best face is the reference."""
+    """Selene extension: a photo; its largest face is the reference."""
 
     type: Literal["image"]
     id: str = Field(min_length=1, max_length=64)

@@ -10,10 +10,10 @@ import faust
 from infra import logs
 from infra.lifecycle import faust_service, run_process
 from infra.settings import BrokerSettings, CommonSettings, RedisSettings, WorkerSettings
-from streams import detection, frame_stats, human_tracking, luna_events, people_count, tracking
+from streams import detection, extraction, frame_stats, human_tracking, luna_events, people_count, tracking
 from streams.app import create_app
 
-PROCESSORS = (frame_stats, detection, tracking, people_count, human_tracking, luna_events)
+PROCESSORS = (frame_stats, detection, tracking, people_count, human_tracking, extraction, luna_events)
 
 
 def build_app(broker: BrokerSettings | None = None, worker: WorkerSettings | None = None) -> faust.App:

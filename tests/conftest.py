@@ -9,6 +9,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,6 +63,16 @@ async def warehouse(session_dir: Path) -> AsyncIterator[ChdbWarehouse]:
 @pytest.fixture(scope="session")
 def milvus_uri(session_dir: Path) -> str:
     return str(session_dir / "milvus.db")
+
+
+@pytest.fixture(scope="session")
+def milvus_client(milvus_uri: str) -> Iterator[Any]:
+    """One Milvus Lite client for the session: Lite serves one file per process."""
+    from pymilvus import MilvusClient
+
+    client = MilvusClient(uri=milvus_uri)
+    yield client
+    client.close()
 
 
 @pytest.fixture

@@ -14,10 +14,12 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from agents.video_manager import errors
 from agents.video_manager.auth import Authenticator
 from agents.video_manager.health import HealthMonitor
+from agents.video_manager.live_results import LiveResults
 from agents.video_manager.manager import VideoManager
 from agents.video_manager.request_id import RequestIdMiddleware
-from agents.video_manager.routes import events, general_events, monitoring, sql
-from agents.video_manager.routes import accounts, agents, analytics, groups, streams
+from agents.video_manager.routes import events, general_events, monitoring, sql, stream_ws
+from agents.video_manager.recognition import Recognition
+from agents.video_manager.routes import accounts, agents, analytics, faces, groups, lists, matcher, streams
 from analytics.warehouse import Warehouse
 from schemas.errors import HEALTHCHECK_ERROR, ErrorBody
 from schemas.rest import FeaturesResponse, HealthResponse, VersionResponse
@@ -55,13 +57,18 @@ class ApiContext:
     warehouse_version: str = "unknown"
     manager: VideoManager | None = None  # None: the platform endpoints only
     auth: Authenticator | None = None
+    results: LiveResults | None = None  # None: the stream websocket answers 45004
+    recognition: Recognition | None = None  # None: no face store (faces, lists and matcher answer 45004)
 
 
 def create_api(context: ApiContext) -> FastAPI:
     app = FastAPI(
         title="Selene",
         version=package_version("selene"),
-        description="Kafka-native video analytics, compatible with LUNA PLATFORM 5's API v6.",
+        description=(
+            "Kafka-native video analytics, compatible with LUNA PLATFORM 5's API v6. Live results of a stream: "
+            "the websocket `/6/streams/{stream_id}/ws` (not listed below; see the README)."
+        ),
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
@@ -73,8 +80,9 @@ def create_api(context: ApiContext) -> FastAPI:
     app.include_router(monitoring.router)
     if context.manager is not None:
         for router in (streams.router, groups.router, analytics.router, agents.router, accounts.router, general_events.router,
-                       events.router):
+                       events.router, faces.router, lists.router, matcher.router):
             app.include_router(router, prefix=f"/{API_VERSION}", responses=ERROR_RESPONSES)
+        app.include_router(stream_ws.router, prefix=f"/{API_VERSION}")
         app.include_router(sql.router, responses=ERROR_RESPONSES)
 
     @app.get("/", include_in_schema=False)

@@ -72,6 +72,15 @@ class Bus:
         await self._send(DEAD_LETTER.name, record.topic, letter)
 
 
+async def wait_for_positions(consumer: AIOKafkaConsumer) -> None:
+    """Wait until a started group-less consumer knows where it reads each partition from, so that
+    nothing sent after this returns is missed (``auto_offset_reset="latest"`` resolves lazily)."""
+    while not consumer.assignment():
+        await consumer.getmany(timeout_ms=100)
+    for partition in consumer.assignment():
+        await consumer.position(partition)
+
+
 async def consume_agent_messages(
     bootstrap: str, bus: Bus, handle: Callable[[AgentMessage], Awaitable[None]], started: Callable[[], None]
 ) -> None:
@@ -82,11 +91,7 @@ async def consume_agent_messages(
     )
     await consumer.start()
     try:
-        # Wait for the partition positions, so that nothing sent after start() returns is missed.
-        while not consumer.assignment():
-            await consumer.getmany(timeout_ms=100)
-        for partition in consumer.assignment():
-            await consumer.position(partition)
+        await wait_for_positions(consumer)
         started()
         async for record in consumer:
             try:

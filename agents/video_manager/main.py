@@ -15,10 +15,14 @@ from agents.video_manager.assignment import AssignmentService
 from agents.video_manager.auth import Authenticator
 from agents.video_manager.bus import Bus
 from agents.video_manager.health import HealthMonitor, Probe
+from agents.video_manager.live_results import LiveResults
 from agents.video_manager.manager import VideoManager
+from agents.video_manager.recognition import Recognition
 from agents.video_manager.registry import Registry
 from analytics import sink
-from analytics.sink_service import sink_group
+from analytics.face_store import FaceStore
+from analytics.sink_service import matcher_group, sink_group
+from analytics.track_matcher import TrackMatcher
 from analytics.setup import open_warehouse
 from analytics.milvus_store import open_milvus
 from analytics.warehouse import Warehouse
@@ -101,16 +105,18 @@ class ManagerParts:
         await stop_within("redis", STOP_STEP_SECONDS, self.redis.aclose())
 
 
-async def _keep_sink_running(service: Service, beat: heartbeat.Heartbeat) -> None:
-    """The embedded sink lives in the API process: restart it here if it ever ends by itself."""
+async def _keep_running(service: Service, beat: heartbeat.Heartbeat | None = None) -> None:
+    """A Kafka service embedded in the API process (sink, matcher): restart it here if it ever ends by itself."""
     while True:
         await start_when_possible(service)
-        await beat.start()
+        if beat is not None:
+            await beat.start()
         try:
             await service.wait()
-        except Exception as exc:  # noqa: BLE001 - logged and restarted; rows are idempotent
-            log.error("sink ended, restarting", extra={"error": str(exc)})
-        await beat.stop()
+        except Exception as exc:  # noqa: BLE001 - logged and restarted; results are idempotent
+            log.error("service ended, restarting", extra={"service": service.name, "error": str(exc)})
+        if beat is not None:
+            await beat.stop()
         await service.stop()
 
 
@@ -129,9 +135,19 @@ async def serve() -> None:
         api.health_timeout,
     )
     await ensure_topics(broker.bootstrap, broker.topic_partitions, broker.replication_factor)
-    manager = ManagerParts(redis_settings.url, broker.bootstrap, ManagerSettings())
+    manager_settings = ManagerSettings()
+    manager = ManagerParts(redis_settings.url, broker.bootstrap, manager_settings)
     await manager.start()
-    context = ApiContext(warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth)
+    results = LiveResults(broker.bootstrap, manager.manager, manager_settings, api.ws_queue_size)
+    await results.start()
+    faces = FaceStore(milvus, MilvusSettings())
+    recognition = Recognition(faces, manager.manager.registry.lists)
+    matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, SinkSettings())
+    matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
+    context = ApiContext(
+        warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
+        recognition=recognition,
+    )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()
 
@@ -143,7 +159,7 @@ async def serve() -> None:
         sinker = sink.Sink(broker.bootstrap, sink_group(WorkerSettings()), warehouse, SinkSettings())
         beats.append(heartbeat.Heartbeat(redis_settings.url, "sink"))
         service = Service("sink", sinker.start, sinker.wait, sinker.stop)
-        sink_task = asyncio.create_task(_keep_sink_running(service, beats[-1]))
+        sink_task = asyncio.create_task(_keep_running(service, beats[-1]))
 
     config = uvicorn.Config(
         create_api(context), host=api.host, port=api.port, log_config=None, access_log=False,
@@ -161,6 +177,11 @@ async def serve() -> None:
             await asyncio.gather(sink_task, return_exceptions=True)
         if sinker is not None:
             await sinker.stop()
+        matcher_task.cancel()
+        await asyncio.gather(matcher_task, return_exceptions=True)
+        await stop_within("matcher", STOP_STEP_SECONDS, matcher.stop())
+        recognition.close()
+        await stop_within("live results", STOP_STEP_SECONDS, results.stop())
         await manager.stop()
         await monitor.stop()
         await redis_client.aclose()

@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-import httpx
-
 from agents.video_manager.bus import Bus
+from agents.video_manager.callbacks import CallbackSender
 from agents.video_manager.parameters import builtin_analytics, check_schema, validate_parameters
 from agents.video_manager.registry import AgentRecord, Change, Registry, StreamRecord
 from infra.logs import for_stream
@@ -89,8 +88,7 @@ class VideoManager:
         self.registry = registry
         self.bus = bus
         self.settings = settings
-        self._http: httpx.AsyncClient | None = None
-        self._callbacks: set[asyncio.Task[None]] = set()
+        self._callbacks = CallbackSender(settings, "status callback")
         # Configs are published off the request path, one at a time, so the topic gets them in order.
         self._outbox: asyncio.Queue[tuple[UUID, Stream | None]] = asyncio.Queue()
         self._deletions_seen: set[UUID] = set()
@@ -98,7 +96,6 @@ class VideoManager:
 
     async def start(self) -> None:
         """Seed the built-in analytics; every instance may do it, the first one wins."""
-        self._http = httpx.AsyncClient(timeout=self.settings.callback_timeout)
         self._publisher = asyncio.create_task(self._publish_loop(), name="manager-configs")
         for analytic in builtin_analytics(_now()):
             if await self.registry.analytics.get(analytic.analytic_id) is None:
@@ -117,9 +114,7 @@ class VideoManager:
         if self._publisher is not None:
             self._publisher.cancel()
             await asyncio.gather(self._publisher, return_exceptions=True)
-        await asyncio.gather(*self._callbacks, return_exceptions=True)
-        if self._http is not None:
-            await self._http.aclose()
+        await self._callbacks.close()
 
     # -- streams ---------------------------------------------------------------------------------
     async def analytic_named(self, account_id: UUID, name: str) -> Analytic:
@@ -337,7 +332,7 @@ class VideoManager:
     # -- notification_policy ---------------------------------------------------------------------
     def _notify(self, stream: Stream) -> None:
         policy = stream.notification_policy
-        if not policy.enable or self._http is None:
+        if not policy.enable:
             return
         payload = {
             "stream_id": str(stream.stream_id), "account_id": str(stream.account_id), "version": stream.version,
@@ -345,23 +340,8 @@ class VideoManager:
             "error": stream.last_error.model_dump() if stream.last_error else None,
         }
         for callback in policy.stream_callbacks:
-            if isinstance(callback, HttpCallback) and callback.enable:
-                task = asyncio.create_task(self._post(stream.stream_id, callback, payload))
-                self._callbacks.add(task)
-                task.add_done_callback(self._callbacks.discard)
-
-    async def _post(self, stream_id: UUID, callback: HttpCallback, payload: dict[str, object]) -> None:
-        assert self._http is not None
-        auth = callback.authorization
-        headers = {"Authorization": f"Bearer {auth.token}"} if auth is not None and auth.type == "bearer" else {}
-        basic = (auth.login or "", auth.password or "") if auth is not None and auth.type == "basic" else None
-        try:
-            response = await self._http.post(
-                callback.url, json=payload, params=callback.params, headers=headers, auth=basic, timeout=callback.timeout
-            )
-            response.raise_for_status()
-        except Exception as exc:  # noqa: BLE001 - a receiver's failure never affects the stream
-            for_stream(log, stream_id).warning("status callback failed", extra={"url": callback.url, "error": str(exc)})
+            if isinstance(callback, HttpCallback):
+                self._callbacks.send(stream.stream_id, callback, payload)
 
     # -- agents ------------------------------------------------------------------------------------
     async def register_agent(

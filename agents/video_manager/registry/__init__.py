@@ -1,4 +1,4 @@
-"""The video manager's registry in Redis: streams, groups, analytics, agents, accounts, tokens, logs."""
+"""The video manager's registry in Redis: streams, groups, analytics, agents, accounts, tokens, face lists."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from agents.video_manager.registry.records import AccountRecord, AgentRecord, St
 from agents.video_manager.registry.store import Store
 from agents.video_manager.registry.streams import Change, StreamRegistry
 from schemas.accounts import Token
+from schemas.faces import FaceList
 from schemas.streams import Analytic, Group
 
 __all__ = ["AccountRecord", "AgentRecord", "Change", "Registry", "StreamRecord"]
@@ -25,6 +26,7 @@ class Registry:
     analytics: Collection[Analytic]
     accounts: Collection[AccountRecord]
     tokens: Collection[Token]
+    lists: Collection[FaceList]
 
     @classmethod
     def open(cls, client: aioredis.Redis, prefix: str = "selene:vm") -> Registry:
@@ -37,4 +39,5 @@ class Registry:
             analytics=Collection(store, "analytic", Analytic, "analytic"),
             accounts=Collection(store, "account", AccountRecord, "account"),
             tokens=Collection(store, "token", Token, "token"),
+            lists=Collection(store, "list", FaceList, "list"),
         )

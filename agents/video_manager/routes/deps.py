@@ -12,7 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from agents.video_manager.auth import ObjectKind, Principal, Right, right_of
 from agents.video_manager.manager import VideoManager
-from schemas.errors import BAD_QUERY, SeleneError
+from agents.video_manager.recognition import Recognition
+from schemas.errors import BAD_QUERY, SERVICE_UNAVAILABLE, SeleneError
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -25,6 +26,13 @@ PageSize = Query(100, ge=1, le=MAX_PAGE_SIZE, description="Objects per page.")
 
 def manager(request: Request) -> VideoManager:
     return request.app.state.context.manager
+
+
+def recognition(request: Request) -> Recognition:
+    found = request.app.state.context.recognition
+    if found is None:
+        raise SeleneError(SERVICE_UNAVAILABLE, "face store", "this API runs without Milvus")
+    return found
 
 
 def access(kind: ObjectKind, right: Right | None = None) -> Callable[[Request], Awaitable[Principal]]:

@@ -18,11 +18,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from agents.video_manager.api import ApiContext, create_api
 from agents.video_manager.health import HealthMonitor
+from agents.video_manager.live_results import LiveResults
 from agents.video_manager.main import ManagerParts
+from agents.video_manager.recognition import Recognition
 from analytics.chdb_warehouse import ChdbWarehouse
+from analytics.face_store import FaceStore
 from infra.lifecycle import stop_within
 from infra.process import free_port
-from infra.settings import BrokerSettings, ManagerSettings, RedisSettings
+from infra.settings import BrokerSettings, ManagerSettings, MilvusSettings, RedisSettings
 from schemas.agents import AgentAnnouncement, AgentMessage, StreamReport
 from schemas.commands import StreamCommand
 from schemas.errors import ErrorBody
@@ -60,12 +63,32 @@ class Manager:
         return response.json()
 
 
+async def new_account(vm: Manager, account_type: str = "user") -> dict[str, str]:
+    """A fresh account's Basic credentials."""
+    login, password = f"{uuid.uuid4().hex[:8]}@selene.test", "secret-1"
+    body = {"login": login, "password": password, "account_type": account_type}
+    response = await vm.http.post("/6/accounts", json=body, headers=vm.admin)
+    assert response.status_code == 201, response.text
+    return basic(login, password)
+
+
 async def start_manager(
-    redis_server: RedisSettings, broker: BrokerSettings, warehouse: ChdbWarehouse, prefix: str, settings: ManagerSettings = FAST
+    redis_server: RedisSettings, broker: BrokerSettings, warehouse: ChdbWarehouse, prefix: str,
+    settings: ManagerSettings = FAST, milvus: Any = None,
 ) -> tuple[Manager, Callable[[], Any]]:
+    """With a Milvus client, faces, lists and matching are served too (collections under ``prefix``)."""
     parts = ManagerParts(redis_server.url, broker.bootstrap, settings, prefix=prefix)
     await parts.start()
-    context = ApiContext(warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth)
+    results = LiveResults(broker.bootstrap, parts.manager, settings, queue_size=100)
+    await results.start()
+    recognition = None
+    if milvus is not None:
+        store = FaceStore(milvus, MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_"))
+        recognition = Recognition(store, parts.manager.registry.lists)
+    context = ApiContext(
+        warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
+        recognition=recognition,
+    )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
         create_api(context), host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5
@@ -80,14 +103,19 @@ async def start_manager(
         await http.aclose()
         server.should_exit = True
         await stop_within("api", 10, serving)
+        await stop_within("live results", 10, results.stop())
         await parts.stop()
+        if recognition is not None:
+            recognition.close()
 
     return Manager(http, parts, url), stop
 
 
 @pytest.fixture(scope="module")
-async def vm(redis_server: RedisSettings, broker: BrokerSettings, warehouse: ChdbWarehouse) -> AsyncIterator[Manager]:
-    manager, stop = await start_manager(redis_server, broker, warehouse, f"test:{uuid.uuid4().hex[:8]}")
+async def vm(
+    redis_server: RedisSettings, broker: BrokerSettings, warehouse: ChdbWarehouse, milvus_client: Any
+) -> AsyncIterator[Manager]:
+    manager, stop = await start_manager(redis_server, broker, warehouse, f"test:{uuid.uuid4().hex[:8]}", milvus=milvus_client)
     yield manager
     await stop()
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.video_manager.conftest import ADMIN, Manager, basic
+from tests.integration.video_manager.conftest import ADMIN, Manager, basic, new_account
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 STREAM = {"data": {"type": "stream", "reference": "rtsp://cam/1"}, "analytics": [{"name": "people_count"}]}
@@ -17,13 +17,6 @@ STREAM = {"data": {"type": "stream", "reference": "rtsp://cam/1"}, "analytics": 
 async def agent(vm: Manager) -> None:
     body = {"name": "rest-agent", "max_stream_count": 100, "analytic_names": ["people_count"]}
     assert (await vm.http.post("/6/agents", json=body, headers=vm.admin)).status_code == 201
-
-
-async def new_account(vm: Manager, account_type: str = "user") -> dict[str, str]:
-    login, password = f"{uuid.uuid4().hex[:8]}@selene.test", "secret-1"
-    response = await vm.http.post("/6/accounts", json={"login": login, "password": password, "account_type": account_type}, headers=vm.admin)
-    assert response.status_code == 201, response.text
-    return basic(login, password)
 
 
 async def test_first_admin_and_credentials(vm: Manager) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 from collections.abc import AsyncIterator
 
 import pytest
@@ -22,8 +23,10 @@ EXAMPLES = 8
 
 
 @pytest.fixture
-async def api(redis_server: RedisSettings, broker: BrokerSettings, warehouse: ChdbWarehouse) -> AsyncIterator[Manager]:
-    manager, stop = await start_manager(redis_server, broker, warehouse, f"test:{uuid.uuid4().hex[:8]}")
+async def api(
+    redis_server: RedisSettings, broker: BrokerSettings, warehouse: ChdbWarehouse, milvus_client: Any
+) -> AsyncIterator[Manager]:
+    manager, stop = await start_manager(redis_server, broker, warehouse, f"test:{uuid.uuid4().hex[:8]}", milvus=milvus_client)
     yield manager
     await stop()
 

@@ -1,0 +1,93 @@
+"""LUNA's stream websocket: a stream's analytics results (and status changes) as they happen."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from fastapi import APIRouter, Request, WebSocket
+from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
+
+from agents.video_manager.live_results import Close, Subscription
+from schemas.errors import SERVICE_UNAVAILABLE, SeleneError
+from schemas.streams import Stream
+
+if TYPE_CHECKING:
+    from agents.video_manager.api import ApiContext  # api imports this module
+
+router = APIRouter(tags=["streams"])
+
+
+@router.websocket("/streams/{stream_id}/ws", name="stream_ws")
+async def stream_ws(websocket: WebSocket, stream_id: UUID, account_id: UUID | None = None, token: str | None = None) -> None:
+    """Live results of one stream, as JSON text messages in LUNA's shape:
+    ``{"stream_status": "in_progress", "error": null, "analytics_results": {"crowd": {...event...}}}``.
+
+    The result key is the analytic's event key (people_count: ``crowd``, human_tracking: ``human_tracking``,
+    then ``line_crossing``, ``zone_occupancy``). The first message, and one on every status change, has the
+    stream's status and empty ``analytics_results``. Authenticate with an ``Authorization`` header (Basic
+    or Bearer) or, where a client cannot set headers (browsers), a ``token`` query parameter. On failure the
+    server sends LUNA's error body and closes with 4000 + its HTTP status (4401, 4403, 4404); a deleted
+    stream closes with 4404. A client that lags more than ``SELENE_API_WS_QUEUE_SIZE`` messages behind loses
+    the oldest.
+    """
+    await websocket.accept()
+    context: ApiContext = websocket.app.state.context
+    try:
+        stream = await _readable_stream(websocket, context, stream_id, account_id, token)
+    except SeleneError as exc:
+        await websocket.send_text(exc.body.model_dump_json())
+        await websocket.close(code=4000 + exc.error.http_status)
+        return
+    assert context.results is not None
+    with context.results.subscribe(stream) as subscription:
+        await _serve(websocket, subscription)
+
+
+async def _readable_stream(
+    websocket: WebSocket, context: ApiContext, stream_id: UUID, account_id: UUID | None, token: str | None
+) -> Stream:
+    if context.results is None or context.auth is None or context.manager is None:
+        raise SeleneError(SERVICE_UNAVAILABLE, "live results", "this API runs without them")
+    principal = await context.auth.authenticate(_handshake(websocket, token))
+    principal.require("video_stream", "view")
+    return (await context.manager.get_stream(stream_id, principal.readable(account_id))).stream
+
+
+def _handshake(websocket: WebSocket, token: str | None) -> Request:
+    """The handshake as the authenticator reads requests (headers only), with a ``token`` query
+    parameter as a Bearer header when there is no Authorization header."""
+    headers = list(websocket.scope["headers"])
+    if token and "authorization" not in websocket.headers:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    return Request({"type": "http", "method": "GET", "headers": headers})
+
+
+async def _serve(websocket: WebSocket, subscription: Subscription) -> None:
+    """Send the subscription's messages until the client leaves or the subscription closes."""
+    sending = asyncio.create_task(_send(websocket, subscription))
+    listening = asyncio.create_task(_until_disconnect(websocket))
+    done, pending = await asyncio.wait({sending, listening}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        task.result()
+
+
+async def _send(websocket: WebSocket, subscription: Subscription) -> None:
+    try:
+        while not isinstance(item := await subscription.get(), Close):
+            await websocket.send_text(item)
+        if item.body is not None:
+            await websocket.send_text(item.body)
+        await websocket.close(code=item.code)
+    except (WebSocketDisconnect, WebSocketDisconnected):
+        pass  # the client left while we were sending
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    """Clients send nothing that matters; reading tells when they leave."""
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass

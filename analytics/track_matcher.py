@@ -1,0 +1,159 @@
+"""Watch lists on streams: each track's face descriptor is matched against its stream's ``match_policy``
+lists, and hits become the track event's ``matches`` plus a general event of type ``match``.
+
+It runs where the face store is (the API process in embedded mode: Milvus Lite allows one process per
+file) and reads ``selene.descriptors`` in its own consumer group. Delivery is at-least-once: offsets are
+committed after the results are sent, and both results carry deterministic ids (the track event's
+``event_id``; ``uuid5(event_id, "match")``), so a replay replaces rather than duplicates them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from pydantic import ValidationError
+
+from analytics.face_store import FaceStore
+from analytics.sink import Backoff
+from infra.kafka import consumer_options
+from infra.logs import for_stream
+from infra.settings import SinkSettings
+from schemas.descriptors import Descriptor
+from schemas.errors import MESSAGE_INVALID
+from schemas.events import AnalyticsEventMessage, GeneralEventMessage, HumanTrackingEvent, ListMatch
+from schemas.recognition import DEFAULT_MATCH_THRESHOLD, MATCH_EVENT_TYPE, TrackDescriptors
+from schemas.topics import ANALYTICS_EVENTS, DEAD_LETTER, DESCRIPTORS, GENERAL_EVENTS
+from streams.dead_letter import dead_letter_for
+
+log = logging.getLogger(__name__)
+PROCESSOR = "matcher"
+
+
+def best_face(track: TrackDescriptors) -> Descriptor | None:
+    """The descriptor of the track's best face shot (best shots are kept best first)."""
+    faces = {d.descriptor_id: d for d in track.descriptors if d.kind == "face"}
+    event = track.event.event
+    assert isinstance(event, HumanTrackingEvent)
+    for shot in event.best_shots:
+        if shot.descriptor_id in faces:
+            return faces[shot.descriptor_id]
+    return None
+
+
+async def match_track(store: FaceStore, track: TrackDescriptors) -> list[ListMatch]:
+    policy = track.match_policy
+    face = best_face(track)
+    if policy is None or face is None:
+        return []
+    threshold = DEFAULT_MATCH_THRESHOLD if policy.threshold is None else policy.threshold
+    [hits] = await store.search(
+        track.event.account_id, face.descriptor_version, [face.vector], list_ids=policy.list_ids, face_ids=None,
+        limit=policy.limit, threshold=threshold,
+    )
+    wanted = set(policy.list_ids)
+    return [
+        ListMatch(list_id=list_id, face_id=stored.face_id, similarity=round(similarity, 6))
+        for stored, similarity in hits
+        for list_id in stored.lists
+        if list_id in wanted
+    ]
+
+
+def results(track: TrackDescriptors, matches: list[ListMatch]) -> tuple[AnalyticsEventMessage, GeneralEventMessage]:
+    """The track event with its matches, and the ``match`` general event an operator is alerted by."""
+    envelope = track.event
+    event = envelope.event
+    assert isinstance(event, HumanTrackingEvent)
+    updated = envelope.model_copy(update={"event": event.model_copy(update={"matches": matches})})
+    alert = GeneralEventMessage(
+        event_id=uuid.uuid5(envelope.event_id, MATCH_EVENT_TYPE), event_type=MATCH_EVENT_TYPE,
+        account_id=envelope.account_id, event_create_time=envelope.create_time, event_end_time=envelope.end_time,
+        stream_id=envelope.stream_id, track_id=event.track_id,
+        event={
+            "track_event_id": str(envelope.event_id),
+            "matches": [m.model_dump(mode="json") for m in matches],
+            "best_shot": next((s.model_dump(mode="json", exclude={"image"}) for s in event.best_shots), None),
+        },
+    )
+    return updated, alert
+
+
+class TrackMatcher:
+    """The service: consume track descriptors, match, publish; explicit start, wait and stop."""
+
+    def __init__(self, bootstrap: str, group_id: str, store: FaceStore, settings: SinkSettings | None = None) -> None:
+        self.bootstrap, self.group_id, self.store = bootstrap, group_id, store
+        self.settings = settings or SinkSettings()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap)
+        self._consumer = AIOKafkaConsumer(
+            DESCRIPTORS.name, bootstrap_servers=self.bootstrap, group_id=self.group_id, enable_auto_commit=False,
+            auto_offset_reset="earliest", **consumer_options(),
+        )
+        try:
+            await self._producer.start()
+            await self._consumer.start()
+        except BaseException:
+            await self._close()
+            raise
+        self._task = asyncio.create_task(self._run(), name="track-matcher")
+
+    async def wait(self) -> None:
+        if self._task is not None:
+            await self._task
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._close()
+
+    async def _close(self) -> None:
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                await client.stop()
+        self._consumer = self._producer = None
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        backoff = Backoff(self.settings.retry_initial, self.settings.retry_max)
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=500, max_records=50)
+            for records in batch.values():
+                for record in records:
+                    while True:
+                        try:
+                            await self._handle(record)
+                            backoff.reset()
+                            break
+                        except Exception as exc:  # noqa: BLE001 - the store is away: retry, commit nothing
+                            log.warning("matching failed, retrying", extra={"offset": record.offset, "error": str(exc)})
+                            await backoff.wait()
+            if batch:
+                await self._consumer.commit()
+
+    async def _handle(self, record: ConsumerRecord) -> None:
+        assert self._producer is not None
+        try:
+            track = TrackDescriptors.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            letter = dead_letter_for(record, MESSAGE_INVALID, f"TrackDescriptors: {exc}"[:2000], PROCESSOR)
+            await self._producer.send_and_wait(DEAD_LETTER.name, letter.model_dump_json().encode())
+            return
+        matches = await match_track(self.store, track)
+        if not matches:
+            return
+        updated, alert = results(track, matches)
+        key = str(track.stream_id).encode()
+        await self._producer.send_and_wait(ANALYTICS_EVENTS.name, updated.model_dump_json().encode(), key=key)
+        await self._producer.send_and_wait(GENERAL_EVENTS.name, alert.model_dump_json().encode(), key=str(alert.event_id).encode())
+        for_stream(log, track.stream_id).info(
+            "watch-list match", extra={"event_id": str(track.event.event_id), "faces": [str(m.face_id) for m in matches]}
+        )
