@@ -11,11 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
-from agents.video_agent.decoder import iter_frames
-from agents.video_agent.encoder import encode_jpeg
-from agents.video_agent.publisher import FramePublisher
 from infra.settings import BrokerSettings, InferenceSettings, WorkerSettings
 from schemas.deadletter import DeadLetter
 from schemas.events import AnalyticsEventMessage, CountSample
@@ -25,6 +22,7 @@ from schemas.topics import ANALYTICS_EVENTS, COUNTS, DEAD_LETTER, FRAMES, STREAM
 from streams import detection, human_tracking, people_count, tracking
 from streams.app import create_app
 from streams.runner import running
+from tests.integration.streams.conftest import TopicReader, publish_clip
 from tests.support import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -66,49 +64,10 @@ async def worker(broker: BrokerSettings) -> AsyncIterator[None]:
         yield
 
 
-async def _publish(bootstrap: str, stream_id: uuid.UUID, every: int, limit: int) -> int:
-    publisher = FramePublisher(bootstrap)
-    await publisher.start()
-    sent = 0
-    try:
-        for frame in iter_frames(str(CLIP), every):
-            if sent == limit:
-                break
-            jpeg = encode_jpeg(frame.image, quality=80)
-            height, width = frame.image.shape[:2]
-            await publisher.publish(FrameHeader(
-                stream_id=stream_id, version=1, frame_number=frame.frame_number, time_offset=frame.time_offset,
-                timestamp=datetime.now(UTC), width=width, height=height, size=len(jpeg)), jpeg)
-            sent += 1
-    finally:
-        await publisher.stop()
-    return sent
-
-
-class _Reader:
-    """Everything a topic holds for one stream (keys are stream ids)."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-        self.records: list[tuple[bytes, bytes]] = []
-
-    async def __aenter__(self) -> _Reader:
-        await self.consumer.start()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.consumer.stop()
-
-    async def poll(self) -> list[tuple[bytes, bytes]]:
-        for records in (await self.consumer.getmany(timeout_ms=300)).values():
-            self.records += [(r.key, r.value) for r in records]
-        return self.records
-
-
 async def test_configured_stream_yields_luna_events_and_counts(worker: None, broker: BrokerSettings) -> None:
-    sent = await _publish(broker.bootstrap, CONFIGURED, every=2, limit=40)
+    sent = await publish_clip(broker.bootstrap, CLIP, CONFIGURED, every=2, limit=40)
     key = str(CONFIGURED).encode()
-    async with _Reader(broker.bootstrap, COUNTS.name) as counts, _Reader(broker.bootstrap, ANALYTICS_EVENTS.name) as ev:
+    async with TopicReader(broker.bootstrap, COUNTS.name) as counts, TopicReader(broker.bootstrap, ANALYTICS_EVENTS.name) as ev:
         samples = await eventually(
             lambda: counts.poll(), lambda r: len([1 for k, _ in r if k == key]) >= sent, timeout=120)
         samples = [CountSample.model_validate_json(v) for k, v in samples if k == key]
@@ -128,9 +87,9 @@ async def test_configured_stream_yields_luna_events_and_counts(worker: None, bro
 
 async def test_unconfigured_stream_counts_people_at_default_rate(worker: None, broker: BrokerSettings) -> None:
     stream_id = uuid.uuid4()
-    await _publish(broker.bootstrap, stream_id, every=1, limit=25)
+    await publish_clip(broker.bootstrap, CLIP, stream_id, every=1, limit=25)
     key = str(stream_id).encode()
-    async with _Reader(broker.bootstrap, COUNTS.name) as counts:
+    async with TopicReader(broker.bootstrap, COUNTS.name) as counts:
         records = await eventually(lambda: counts.poll(),
                                    lambda r: len([1 for k, _ in r if k == key]) >= 3, timeout=60)
     samples = [CountSample.model_validate_json(v) for k, v in records if k == key]
@@ -153,14 +112,14 @@ async def test_undecodable_frame_goes_to_dead_letter_and_worker_goes_on(
                                      headers=header.to_kafka_headers())
     finally:
         await producer.stop()
-    async with _Reader(broker.bootstrap, DEAD_LETTER.name) as letters:
+    async with TopicReader(broker.bootstrap, DEAD_LETTER.name) as letters:
         records = await eventually(lambda: letters.poll(), lambda r: any(
             marker in base64.b64decode(DeadLetter.model_validate_json(v).value) for _, v in r), timeout=60)
     [letter] = [DeadLetter.model_validate_json(v) for _, v in records
                 if marker in base64.b64decode(DeadLetter.model_validate_json(v).value)]
     assert letter.processor == "detection" and letter.error_code == 45002 and "JPEG" in letter.reason
     # The worker lives on: the next frames of the same stream are counted.
-    await _publish(broker.bootstrap, stream_id, every=10, limit=2)
+    await publish_clip(broker.bootstrap, CLIP, stream_id, every=10, limit=2)
     key = str(stream_id).encode()
-    async with _Reader(broker.bootstrap, COUNTS.name) as counts:
+    async with TopicReader(broker.bootstrap, COUNTS.name) as counts:
         await eventually(lambda: counts.poll(), lambda r: any(k == key for k, _ in r), timeout=60)

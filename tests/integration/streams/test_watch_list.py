@@ -1,0 +1,98 @@
+"""Watch lists end to end on the real broker, the real models and Milvus Lite: a face enrolled from a
+Megamind frame is matched when the clip plays as a stream, as a track event with ``matches`` and a
+general event of type ``match``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from analytics.face_store import FaceStore, StoredFace
+from analytics.track_matcher import TrackMatcher
+from infra.settings import BrokerSettings, InferenceSettings, MilvusSettings, SinkSettings, WorkerSettings
+from schemas.events import AnalyticsEventMessage, GeneralEventMessage
+from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
+from schemas.topics import ANALYTICS_EVENTS, GENERAL_EVENTS, STREAM_CONFIGS
+from streams import detection, extraction, human_tracking, tracking
+from streams.app import create_app
+from streams.models.face_descriptor import FaceExtractor
+from streams.runner import running
+from tests.integration.streams.conftest import TopicReader, publish_clip
+from tests.support import eventually
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+ACCOUNT, STREAM, LIST = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+
+async def enrol_roxanne(store: FaceStore) -> uuid.UUID:
+    """Frame 12 is the clip's first non-black frame; Roxanne's is its largest face."""
+    faces = FaceExtractor().extract(cv2.imread(str(DATA / "faces" / "megamind_frame12.jpg")))
+    roxanne = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+    face = StoredFace(
+        face_id=uuid.uuid4(), account_id=ACCOUNT, external_id="roxanne", user_data="", avatar="", event_id=None,
+        create_time=datetime.now(UTC), lists=[LIST], descriptor_version=1001, vector=roxanne.descriptor.tolist(),
+    )
+    await store.insert(face)
+    return face.face_id
+
+
+@pytest.fixture(scope="module")
+async def pipeline(broker: BrokerSettings, milvus_client: Any) -> AsyncIterator[tuple[FaceStore, uuid.UUID]]:
+    store = FaceStore(milvus_client, MilvusSettings(collection_prefix=f"w{uuid.uuid4().hex[:8]}_"))
+    face_id = await enrol_roxanne(store)
+    config = StreamConfig(
+        stream_id=STREAM, account_id=ACCOUNT, version=1, data=StreamData(type="videofile", reference="megamind.mp4"),
+        analytics=[StreamConfigAnalytic(index=0, analytic_name="human_tracking", parameters={
+            "detector_type": "face", "probe_count": 2, "match_policy": {"list_ids": [str(LIST)]}})],
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(STREAM_CONFIGS.name, config.model_dump_json().encode(), key=str(STREAM).encode())
+    finally:
+        await producer.stop()
+    app = create_app(f"watch-{uuid.uuid4().hex[:8]}", broker, WorkerSettings())
+    inference = InferenceSettings(threads=1, batch_size=4, batch_window_ms=20)
+    detection.register(app, inference)
+    tracking.register(app, inference=inference)
+    human_tracking.register(app)
+    extraction.register(app)
+    matcher = TrackMatcher(broker.bootstrap, f"matcher-{uuid.uuid4().hex[:8]}", store, SinkSettings())
+    await matcher.start()
+    try:
+        async with running(app):
+            yield store, face_id
+    finally:
+        await matcher.stop()
+
+
+async def test_an_enrolled_face_is_matched_when_the_clip_plays(pipeline: tuple[FaceStore, uuid.UUID], broker: BrokerSettings) -> None:
+    _, face_id = pipeline
+    await publish_clip(broker.bootstrap, DATA / "megamind_clip.mp4", STREAM, every=2, limit=48, blank_tail=14)
+    key = str(STREAM).encode()
+    async with TopicReader(broker.bootstrap, GENERAL_EVENTS.name) as general, \
+            TopicReader(broker.bootstrap, ANALYTICS_EVENTS.name) as analytics:
+        alerts = await eventually(
+            general.poll, lambda r: any(b'"match"' in v and key in v for _, v in r), timeout=180)
+        events = await eventually(
+            analytics.poll, lambda r: any(b'"matches":[{' in v for k, v in r if k == key), timeout=30)
+    [alert] = [a for a in (GeneralEventMessage.model_validate_json(v) for _, v in alerts)
+               if a.event_type == "match" and a.stream_id == STREAM]
+    assert alert.account_id == ACCOUNT and alert.track_id is not None
+    [hit] = [m for m in alert.event["matches"] if m["face_id"] == str(face_id)]
+    assert hit["list_id"] == str(LIST) and 0.5 <= hit["similarity"] <= 1
+    tracked = [AnalyticsEventMessage.model_validate_json(v) for k, v in events if k == key]
+    matched = [m for m in tracked if m.event.matches]  # type: ignore[union-attr]
+    assert [str(m.event_id) for m in matched] == [alert.event["track_event_id"]]
+    assert matched[0].event.event_status == "ended"  # type: ignore[union-attr]
+    assert matched[0].event.best_shots[0].descriptor_id is not None  # type: ignore[union-attr]
+    assert matched[0].event.best_shots[0].image is None  # type: ignore[union-attr]  # no best_shot_images target
