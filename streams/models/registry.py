@@ -1,12 +1,14 @@
 """The model registry: every network Selene runs, where its file is, its checksum and its license.
 
-Files live in the repository's ``models/`` (provenance in ``models/README.md``); nothing is downloaded at
-run time. A file whose SHA-256 differs from the registry's is refused at load.
+Files live in the repository's ``models/`` (provenance in ``models/README.md``), or inside a pinned
+installed package (dlib's face files ship in ``face_recognition_models``); nothing is downloaded at run
+time. A file whose SHA-256 differs from the registry's is refused at load.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -29,9 +31,10 @@ class ModelSpec:
     sha256: str
     license: str
     commercial_use: bool
-    input_size: tuple[int, int]  # width, height
+    input_size: tuple[int, int]  # width, height; (0, 0): any size
     preprocessing: str
     postprocessing: str
+    package: str | None = None  # installed package whose directory holds ``file``; None: models/
 
 
 REGISTRY: dict[str, ModelSpec] = {
@@ -71,11 +74,42 @@ REGISTRY: dict[str, ModelSpec] = {
             preprocessing="RGB 224x224, ImageNet mean/std, NCHW",
             postprocessing="1280-D embedding, L2-normalised, cosine similarity",
         ),
+        ModelSpec(
+            name="dlib-shape-predictor-5",
+            role="face landmarks",
+            file="models/shape_predictor_5_face_landmarks.dat",
+            sha256="c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+            license="CC0-1.0 (Davis King, dlib-models; via face_recognition_models 0.3.0)",
+            commercial_use=True,
+            input_size=(0, 0),
+            preprocessing="RGB image and a face box",
+            postprocessing="5 points (eye corners, nose base) for dlib.get_face_chip",
+            package="face_recognition_models",
+        ),
+        ModelSpec(
+            name="dlib-resnet-v1",
+            role="face descriptor",
+            file="models/dlib_face_recognition_resnet_model_v1.dat",
+            sha256="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+            license="CC0-1.0 (Davis King, dlib-models; via face_recognition_models 0.3.0)",
+            commercial_use=True,
+            input_size=(150, 150),
+            preprocessing="RGB face chip from dlib.get_face_chip (150 px, padding 0.25)",
+            postprocessing="128-D descriptor, Euclidean distance (same person below about 0.6)",
+            package="face_recognition_models",
+        ),
     )
 }
 
 
 def model_path(spec: ModelSpec, settings: InferenceSettings | None = None) -> Path:
+    if spec.package is not None:
+        # find_spec locates the package without importing it (face_recognition_models imports
+        # pkg_resources, gone from setuptools >= 81).
+        found = importlib.util.find_spec(spec.package)
+        if found is None or not found.submodule_search_locations:
+            raise ModelError(f"model {spec.name}: package {spec.package} is not installed (see models/README.md)")
+        return Path(next(iter(found.submodule_search_locations))) / spec.file
     settings = settings or InferenceSettings()
     return (settings.models_dir or DEFAULT_MODELS_DIR) / spec.file
 
