@@ -28,6 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.processors
 	$(BIN)/python -m bench.manager
 	$(BIN)/python -m bench.sink
+	$(BIN)/python -m bench.extraction
+	$(BIN)/python -m bench.descriptors
 
 clean:
 	rm -rf $(VENV) data bench/out .pytest_cache
