@@ -119,3 +119,4 @@ class DetectionBatch(Message):
     height: int = Field(gt=0)
     detector: str = Field(description="Model that produced the detections, e.g. `nanodet-m`.")
     detections: list[Detection] = Field(default_factory=list)
+    end_of_stream: bool = Field(False, description="The video is over: no detections; trackers end their tracks.")

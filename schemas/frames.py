@@ -26,7 +26,9 @@ class FrameHeader(Message):
     width: int = Field(gt=0)
     height: int = Field(gt=0)
     size: int = Field(ge=0, description="Bytes of the encoded frame, or of the claim-checked pixels.")
-    encoding: Literal["jpeg", "claim-check"] = "jpeg"
+    encoding: Literal["jpeg", "claim-check", "end"] = Field(
+        "jpeg", description="`end`: no pixels; the video is over (or its source failed): end open tracks and events."
+    )
     claim_key: str | None = Field(
         default=None, description="Redis key holding the pixels when `encoding` is `claim-check`."
     )

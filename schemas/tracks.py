@@ -45,3 +45,4 @@ class TrackUpdate(Message):
     width: int = Field(gt=0)
     height: int = Field(gt=0)
     tracks: list[TrackedObject] = Field(default_factory=list)
+    end_of_stream: bool = Field(False, description="The video is over: every track here is ended; close events.")

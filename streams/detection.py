@@ -160,6 +160,14 @@ class Detector:
         return result
 
 
+def end_of_stream(header: FrameHeader) -> DetectionBatch:
+    return DetectionBatch(
+        stream_id=header.stream_id, version=header.version, frame_number=header.frame_number,
+        time_offset=header.time_offset, timestamp=header.timestamp, width=header.width, height=header.height,
+        detector="none", end_of_stream=True,
+    )
+
+
 def decode(jpeg: bytes, header: FrameHeader) -> np.ndarray:
     """The frame's pixels; ValueError when the bytes are not an image of the header's size."""
     image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR) if jpeg else None
@@ -194,10 +202,13 @@ def register(app: faust.App, settings: InferenceSettings | None = None) -> None:
     async def detection(stream: faust.StreamT) -> None:
         await configs.loaded.wait()  # a registered stream must not be processed with the defaults
         async for events in stream.take_events(settings.batch_size, within=settings.batch_window_ms / 1000):
-            items, sources = [], []
+            items, sources, ends = [], [], []
             for event in events:
                 header = await validated(dead_letters, event, FrameHeader, PROCESSOR)
                 if header is None:
+                    continue
+                if header.encoding == "end":
+                    ends.append(end_of_stream(header))
                     continue
                 if header.encoding != "jpeg":
                     for_stream(log, header.stream_id).warning("claim-check frames are not supported; skipped")
@@ -206,11 +217,9 @@ def register(app: faust.App, settings: InferenceSettings | None = None) -> None:
                 if plan is not None:
                     items.append((header, event.value or b"", plan))
                     sources.append(event)
-            if not items:
-                continue
-            batches, failed = await asyncio.to_thread(_decode_and_detect, detector, items)
+            batches, failed = await asyncio.to_thread(_decode_and_detect, detector, items) if items else ([], {})
             for i, reason in failed.items():
                 detail = MESSAGE_UNDECODABLE.body(reason).detail
                 await send_dead_letter(dead_letters, sources[i], MESSAGE_UNDECODABLE, detail, PROCESSOR)
-            for batch in batches:
+            for batch in batches + ends:  # a stream's end follows its last frames (one partition per stream)
                 await detections_topic.send(key=str(batch.stream_id).encode(), value=batch.model_dump_json().encode())

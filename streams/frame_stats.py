@@ -39,7 +39,7 @@ def register(app: faust.App) -> None:
     async def frame_stats(stream: faust.StreamT) -> None:
         async for event in stream.events():
             header = await validated(dead_letters, event, FrameHeader, PROCESSOR)
-            if header is None:
+            if header is None or header.encoding == "end":
                 continue
             stat = frame_stat(header, datetime.now(UTC))
             await stats.send(key=str(stat.stream_id).encode(), value=stat.model_dump_json().encode())

@@ -126,6 +126,8 @@ class HumanTracker:
         state.shots = sorted(state.shots, key=lambda s: -s.score)[: samples.count]
 
     def process(self, update: TrackUpdate) -> list[AnalyticsEventMessage | BestShotsMessage]:
+        if update.end_of_stream:
+            return self.finish(update.time_offset, update.timestamp)
         if not self.gate.due(update.frame_number, update.time_offset):
             return []
         messages: list[AnalyticsEventMessage | BestShotsMessage] = []

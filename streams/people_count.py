@@ -93,6 +93,8 @@ class PeopleCounter:
         )
 
     def process(self, update: TrackUpdate) -> Output:
+        if update.end_of_stream:
+            return Output(self.finish(update.timestamp), [])
         if not self.gate.due(update.frame_number, update.time_offset):
             return Output([], [])
         people = people_on_frame(update, self.params)
@@ -146,7 +148,7 @@ class PeopleCounter:
         return message
 
     def finish(self, timestamp: datetime) -> list[AnalyticsEventMessage]:
-        """End what is open: the video is over (offline analysis) or the stream version changed."""
+        """End what is open: the video is over or the stream version changed."""
         return [self._end(timestamp)] if self.open is not None else []
 
     def _lines(self, update: TrackUpdate) -> list[AnalyticsEventMessage]:

@@ -103,6 +103,12 @@ class KindTracker:
         self.settings = settings
         self.tracks: list[_Track] = []
 
+    def end(self) -> list[TrackedObject]:
+        """The video is over: every confirmed track ends here, and the tentative ones are dropped."""
+        ended = [self._object(t, "ended") for t in self.tracks if t.hits >= CONFIRM_HITS]
+        self.tracks = []
+        return ended
+
     def update(self, detections: list[Detection]) -> list[TrackedObject]:
         s = self.settings
         dets = [d for d in detections if d.kind == self.kind]
@@ -175,11 +181,14 @@ class StreamTracker:
         }
 
     def update(self, batch: DetectionBatch) -> TrackUpdate:
-        tracks = [obj for tracker in self.kinds.values() for obj in tracker.update(batch.detections)]
+        if batch.end_of_stream:
+            tracks = [obj for tracker in self.kinds.values() for obj in tracker.end()]
+        else:
+            tracks = [obj for tracker in self.kinds.values() for obj in tracker.update(batch.detections)]
         return TrackUpdate(
             stream_id=batch.stream_id, version=batch.version, frame_number=batch.frame_number,
             time_offset=batch.time_offset, timestamp=batch.timestamp, width=batch.width, height=batch.height,
-            tracks=tracks,
+            tracks=tracks, end_of_stream=batch.end_of_stream,
         )
 
 

@@ -61,11 +61,12 @@ async def _tail(bootstrap: str, topic: TopicSpec) -> AIOKafkaConsumer:
 
 
 class FrameReader:
-    """Every frame published from now on, grouped by stream id: (header, value)."""
+    """Every frame published from now on, grouped by stream id: (header, value); end-of-video markers apart."""
 
     def __init__(self, consumer: AIOKafkaConsumer) -> None:
         self.consumer = consumer
         self.frames: dict[uuid.UUID, list[tuple[FrameHeader, bytes]]] = defaultdict(list)
+        self.ends: dict[uuid.UUID, list[FrameHeader]] = defaultdict(list)
         self._task = asyncio.create_task(self._read())
 
     @classmethod
@@ -75,7 +76,10 @@ class FrameReader:
     async def _read(self) -> None:
         async for record in self.consumer:
             header = FrameHeader.from_kafka_headers(list(record.headers))
-            self.frames[header.stream_id].append((header, record.value or b""))
+            if header.encoding == "end":
+                self.ends[header.stream_id].append(header)
+            else:
+                self.frames[header.stream_id].append((header, record.value or b""))
 
     def headers(self, stream_id: uuid.UUID) -> list[FrameHeader]:
         return [h for h, _ in self.frames[stream_id]]

@@ -84,6 +84,7 @@ class StreamRunner:
         self._last_offset = 0.0
         self._timeout = (config.data.timeout or settings.stream_timeout_ms) / 1000
         self._progress = time.monotonic()  # when the source last gave a frame (or was opened)
+        self._last_header: FrameHeader | None = None
 
     @property
     def stream_id(self) -> object:
@@ -231,6 +232,7 @@ class StreamRunner:
             self.state.published += 1
             self.state.last_processed_frame_time = item.time_offset
         try:
+            await self._publish_end()
             await self.publisher.flush()
         except Exception as exc:  # noqa: BLE001 - the frames are lost; the stream's outcome still stands
             self.log.warning("frames not acknowledged", extra={"error": str(exc)})
@@ -238,6 +240,16 @@ class StreamRunner:
             self.state.status = StreamStatus.DONE
             self.log.info("stream done", extra={"frames": self.state.published})
         self._notify()
+
+    async def _publish_end(self) -> None:
+        """Tell the processors the video is over (or the source failed), so they end open tracks and events."""
+        last = self._last_header
+        if last is not None:
+            end = last.model_copy(update={
+                "frame_number": last.frame_number + 1, "encoding": "end", "size": 0, "claim_key": None,
+                "timestamp": datetime.now(UTC),
+            })
+            await self.publisher.publish(end, b"")
 
     def _encode(self, frame: av.VideoFrame) -> tuple[bytes, int, int]:
         """JPEG bytes, width and height of the rotated frame (off the event loop; OpenCV frees the GIL)."""
@@ -257,6 +269,7 @@ class StreamRunner:
             height=height,
             size=len(data),
         )
+        self._last_header = header
         if self.claims is None:
             await self.publisher.publish(header, data)
             return

@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 from aiokafka import AIOKafkaConsumer
 
 from agents.video_agent.decoder import iter_frames
@@ -16,36 +15,30 @@ from schemas.frames import FrameHeader
 
 
 async def publish_clip(
-    bootstrap: str, clip: Path, stream_id: uuid.UUID, every: int, limit: int, blank_tail: int = 0
+    bootstrap: str, clip: Path, stream_id: uuid.UUID, every: int, limit: int, end: bool = False
 ) -> int:
-    """Publish up to ``limit`` of every ``every``-th frame of ``clip``, then ``blank_tail`` black frames
-    (a camera that goes on showing nobody, so that open tracks end). Returns the frames sent."""
+    """Publish up to ``limit`` of every ``every``-th frame of ``clip`` as the agent does, and with ``end``
+    the agent's end-of-video marker after them. Returns the frames sent (the marker not counted)."""
     publisher = FramePublisher(bootstrap)
     await publisher.start()
-    sent, last = 0, None
+    sent, header = 0, None
     try:
         for frame in iter_frames(str(clip), every):
             if sent == limit:
                 break
-            await _send(publisher, stream_id, frame.frame_number, frame.time_offset, frame.image)
-            sent, last = sent + 1, frame
-        if last is not None:
-            step = last.time_offset / max(last.frame_number, 1) * every
-            for n in range(1, blank_tail + 1):
-                await _send(publisher, stream_id, last.frame_number + n * every, last.time_offset + n * step,
-                            np.zeros_like(last.image))
-                sent += 1
+            jpeg = encode_jpeg(frame.image, quality=80)
+            height, width = frame.image.shape[:2]
+            header = FrameHeader(
+                stream_id=stream_id, version=1, frame_number=frame.frame_number, time_offset=frame.time_offset,
+                timestamp=datetime.now(UTC), width=width, height=height, size=len(jpeg))
+            await publisher.publish(header, jpeg)
+            sent += 1
+        if end and header is not None:
+            await publisher.publish(header.model_copy(update={
+                "frame_number": header.frame_number + 1, "encoding": "end", "size": 0}), b"")
     finally:
         await publisher.stop()
     return sent
-
-
-async def _send(publisher: FramePublisher, stream_id: uuid.UUID, number: int, offset: float, image: np.ndarray) -> None:
-    jpeg = encode_jpeg(image, quality=80)
-    height, width = image.shape[:2]
-    await publisher.publish(FrameHeader(
-        stream_id=stream_id, version=1, frame_number=number, time_offset=offset,
-        timestamp=datetime.now(UTC), width=width, height=height, size=len(jpeg)), jpeg)
 
 
 class TopicReader:

@@ -1,6 +1,7 @@
 """Watch lists end to end on the real broker, the real models and Milvus Lite: a face enrolled from a
 Megamind frame is matched when the clip plays as a stream, as a track event with ``matches`` and a
-general event of type ``match``."""
+general event of type ``match``. Roxanne is on screen to the clip's last frame: the end-of-video marker
+is what ends her track."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ async def pipeline(broker: BrokerSettings, milvus_client: Any) -> AsyncIterator[
 
 async def test_an_enrolled_face_is_matched_when_the_clip_plays(pipeline: tuple[FaceStore, uuid.UUID], broker: BrokerSettings) -> None:
     _, face_id = pipeline
-    await publish_clip(broker.bootstrap, DATA / "megamind_clip.mp4", STREAM, every=2, limit=48, blank_tail=14)
+    await publish_clip(broker.bootstrap, DATA / "megamind_clip.mp4", STREAM, every=2, limit=48, end=True)
     key = str(STREAM).encode()
     async with TopicReader(broker.bootstrap, GENERAL_EVENTS.name) as general, \
             TopicReader(broker.bootstrap, ANALYTICS_EVENTS.name) as analytics:

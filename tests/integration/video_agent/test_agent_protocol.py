@@ -82,6 +82,10 @@ async def test_register_heartbeat_start_done_and_stale_versions(running: Running
     assert (last.version, last.decoder, last.last_error) == (2, "cpu", None)
     assert last.last_processed_frame_time == pytest.approx(2.5)
     assert [h.frame_number for h in r.frames.headers(v2.stream_id)] == [0, 5, 10, 15, 20, 25]
+    # Then the end-of-video marker, so that processors end the tracks and events still open.
+    await eventually(lambda: asyncio.sleep(0, r.frames.ends[v2.stream_id]), bool, timeout=10)
+    [end] = r.frames.ends[v2.stream_id]
+    assert (end.frame_number, end.time_offset, end.size, end.version) == (26, 2.5, 0, 2)
 
     # A late command for version 1 is stale: neither start nor stop touches version 2.
     v1 = v2.model_copy(update={"version": 1, "data": v2.data.model_copy(update={"reference": "/nope.mp4"})})

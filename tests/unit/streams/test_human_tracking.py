@@ -85,3 +85,10 @@ def test_without_descriptor_targets_no_best_shots_are_sent() -> None:
     t = tracker(probe_count=1)
     t.process(update(0, [obj("a")]))
     assert [type(m).__name__ for m in t.process(update(1, [obj("a", seen=False, state="ended")]))] == ["AnalyticsEventMessage"]
+
+
+def test_end_of_stream_ends_started_tracks_even_between_rate_frames() -> None:
+    t = tracker(probe_count=1, rate={"period": 5, "unit": "frame"})
+    [started] = t.process(update(0, [obj("a")]))
+    [ended] = t.process(update(3, []).model_copy(update={"end_of_stream": True}))
+    assert ended.event_id == started.event_id and ended.event.event_status == "ended"

@@ -149,3 +149,11 @@ def test_config_change_ends_open_event_and_uses_new_parameters() -> None:
     changed = counters.process(frame(1, crowd(2)), config(2, 5))
     assert [m.event.event_status for m in changed.events] == ["ended"]
     assert counters.process(frame(2, crowd(2)), None).samples[0].account_id == uuid.UUID(int=0)
+
+
+def test_end_of_stream_ends_the_open_event() -> None:
+    c = counter(people_count_threshold=2, probe_count=1)
+    [started] = c.process(frame(0, crowd(3))).events
+    out = c.process(frame(1, crowd(3)).model_copy(update={"end_of_stream": True}))
+    assert [(m.event_id, m.event.event_status) for m in out.events] == [(started.event_id, "ended")]
+    assert out.samples == [] and c.open is None

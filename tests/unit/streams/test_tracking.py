@@ -75,3 +75,13 @@ def test_faces_and_people_are_tracked_apart_and_new_version_restarts() -> None:
     assert sorted(o.kind for o in update.tracks) == ["face", "person"]
     assert t.update(batch(1, [det(100, 100)], version=2)).tracks[0].state == "tentative"
     assert t.update(batch(2, [det(100, 100)], version=1)) is None
+
+
+def test_end_of_stream_ends_confirmed_tracks_and_drops_tentative_ones() -> None:
+    t = trackers()
+    t.update(batch(0, [det(100, 100)]))
+    confirmed = t.update(batch(1, [det(100, 100), det(400, 100)])).tracks
+    end = t.update(batch(2, []).model_copy(update={"end_of_stream": True}))
+    assert end.end_of_stream and [(o.track_id, o.state) for o in end.tracks] == [
+        (o.track_id, "ended") for o in confirmed if o.state == "confirmed"]
+    assert len(end.tracks) == 1 and t.update(batch(3, [])).tracks == []
