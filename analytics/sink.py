@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from pydantic import BaseModel, ValidationError
 
 from analytics import rows as to_row
+from analytics.consumer_service import ConsumerService
 from analytics.warehouse import Warehouse
 from infra.settings import SinkSettings
 from schemas.errors import MESSAGE_INVALID, SINK_INSERT_FAILED, ErrorCode
@@ -24,7 +25,6 @@ from schemas.events import AnalyticsEventMessage, CountSample, GeneralEventMessa
 from schemas.frames import FrameStat
 from schemas.topics import ANALYTICS_EVENTS, COUNTS, DEAD_LETTER, FRAME_STATS, GENERAL_EVENTS, TopicSpec
 from streams.dead_letter import dead_letter_for
-from infra.kafka import consumer_options
 
 log = logging.getLogger(__name__)
 PROCESSOR = "sink"
@@ -104,60 +104,20 @@ class BatchWriter:
         return refused
 
 
-class Sink:
+class Sink(ConsumerService):
     """The sink service: one consumer group over every routed topic.
 
     It uses aiokafka's batched fetch and commits offsets by hand, after the insert: a Faust agent doing
     the same measured at 5% of a raw batched insert here (bench/sink.py), this at the target's side.
     """
 
+    name = "sink"
+
     def __init__(self, bootstrap: str, group_id: str, warehouse: Warehouse, settings: SinkSettings | None = None) -> None:
-        self.bootstrap = bootstrap
-        self.group_id = group_id
         self.settings = settings or SinkSettings()
         self.writer = BatchWriter(warehouse, self.settings)
         self.routes = {route.spec.name: route for route in ROUTES}
-        self._consumer: AIOKafkaConsumer | None = None
-        self._producer: AIOKafkaProducer | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        """Join the group and start draining; raises if the broker cannot be reached."""
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap)
-        self._consumer = AIOKafkaConsumer(
-            *self.routes,
-            bootstrap_servers=self.bootstrap,
-            group_id=self.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=self.settings.batch_size,
-            **consumer_options(),
-        )
-        try:
-            await self._producer.start()
-            await self._consumer.start()
-        except BaseException:
-            await self._close()
-            raise
-        self._task = asyncio.create_task(self._run(), name="sink")
-
-    async def stop(self) -> None:
-        """Stop without committing what is not written: it is redelivered, and rows are idempotent."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self._close()
-
-    async def wait(self) -> None:
-        """Until the drain loop ends: only by stop() or a crash (which it raises)."""
-        if self._task is not None:
-            await self._task
-
-    async def _close(self) -> None:
-        for client in (self._consumer, self._producer):
-            if client is not None:
-                await client.stop()
-        self._consumer = self._producer = None
+        super().__init__(bootstrap, group_id, list(self.routes), max_poll_records=self.settings.batch_size)
 
     async def _run(self) -> None:
         assert self._consumer is not None

@@ -9,16 +9,15 @@ committed after the results are sent, and both results carry deterministic ids (
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
+from analytics.consumer_service import ConsumerService
 from analytics.face_store import FaceStore
 from analytics.sink import Backoff
-from infra.kafka import consumer_options
 from infra.logs import for_stream
 from infra.settings import SinkSettings
 from schemas.descriptors import Descriptor
@@ -81,45 +80,15 @@ def results(track: TrackDescriptors, matches: list[ListMatch]) -> tuple[Analytic
     return updated, alert
 
 
-class TrackMatcher:
-    """The service: consume track descriptors, match, publish; explicit start, wait and stop."""
+class TrackMatcher(ConsumerService):
+    """The service: consume track descriptors, match, publish."""
+
+    name = "track-matcher"
 
     def __init__(self, bootstrap: str, group_id: str, store: FaceStore, settings: SinkSettings | None = None) -> None:
-        self.bootstrap, self.group_id, self.store = bootstrap, group_id, store
+        super().__init__(bootstrap, group_id, [DESCRIPTORS.name])
+        self.store = store
         self.settings = settings or SinkSettings()
-        self._consumer: AIOKafkaConsumer | None = None
-        self._producer: AIOKafkaProducer | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap)
-        self._consumer = AIOKafkaConsumer(
-            DESCRIPTORS.name, bootstrap_servers=self.bootstrap, group_id=self.group_id, enable_auto_commit=False,
-            auto_offset_reset="earliest", **consumer_options(),
-        )
-        try:
-            await self._producer.start()
-            await self._consumer.start()
-        except BaseException:
-            await self._close()
-            raise
-        self._task = asyncio.create_task(self._run(), name="track-matcher")
-
-    async def wait(self) -> None:
-        if self._task is not None:
-            await self._task
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self._close()
-
-    async def _close(self) -> None:
-        for client in (self._consumer, self._producer):
-            if client is not None:
-                await client.stop()
-        self._consumer = self._producer = None
 
     async def _run(self) -> None:
         assert self._consumer is not None

@@ -120,3 +120,6 @@ class DetectionBatch(Message):
     detector: str = Field(description="Model that produced the detections, e.g. `nanodet-m`.")
     detections: list[Detection] = Field(default_factory=list)
     end_of_stream: bool = Field(False, description="The video is over: no detections; trackers end their tracks.")
+    overview: B64Bytes | None = Field(
+        default=None, description="Downscaled JPEG of the whole frame, when an analytic wants an overview."
+    )

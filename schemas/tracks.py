@@ -46,3 +46,4 @@ class TrackUpdate(Message):
     height: int = Field(gt=0)
     tracks: list[TrackedObject] = Field(default_factory=list)
     end_of_stream: bool = Field(False, description="The video is over: every track here is ended; close events.")
+    overview: B64Bytes | None = Field(default=None, description="The frame's overview JPEG, passed on from detection.")

@@ -38,6 +38,7 @@ from streams.models.detectors import FaceDetector, Found, PersonDetector
 from streams.sampling import RateGate
 
 PROCESSOR = "detection"
+OVERVIEW_SIZE = 640  # larger side of the overview JPEG: enough to see a crowd, small enough for Kafka
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class Plan:
     persons: bool
     crops: bool
     region: tuple[int, int, int, int] | None  # x, y, width, height; None: the whole frame
+    overview: bool = False
 
 
 def plan_for(params: list, width: int, height: int) -> Plan:
@@ -66,7 +68,8 @@ def plan_for(params: list, width: int, height: int) -> Plan:
         x1, y1 = max(r[0] + r[2] for r in rects), max(r[1] + r[3] for r in rects)
         if x1 > x0 and y1 > y0:
             region = (x0, y0, x1 - x0, y1 - y0)
-    return Plan(faces, persons, crops, region)
+    overview = any(isinstance(p, PeopleCountParameters) and "overview" in p.targets for p in params)
+    return Plan(faces, persons, crops, region, overview)
 
 
 class Scheduler:
@@ -141,6 +144,7 @@ class Detector:
                 stream_id=header.stream_id, version=header.version, frame_number=header.frame_number,
                 time_offset=header.time_offset, timestamp=header.timestamp, width=header.width,
                 height=header.height, detector=self.name(plan), detections=detections,
+                overview=_crop(image, np.array([0, 0, header.width, header.height]), OVERVIEW_SIZE) if plan.overview else None,
             ))
         return batches
 

@@ -116,6 +116,10 @@ class PeopleCounter:
         )
         return Output(events, [sample])
 
+    def _overview(self, update: TrackUpdate) -> bytes | None:
+        """The frame's JPEG with the ``overview`` target: the event keeps the frame with the most people."""
+        return update.overview if "overview" in self.params.targets else None
+
     def _crowd(self, count: int, estimation: PeopleCountFrameEstimation,
                update: TrackUpdate) -> list[AnalyticsEventMessage]:
         self.recent.append(count >= self.params.people_count_threshold)
@@ -126,13 +130,16 @@ class PeopleCounter:
                     event_id=uuid.uuid4(), track_id=str(uuid.uuid4()), people_count=count,
                     video_segment=VideoSegment(start_time_offset=update.time_offset,
                                                end_time_offset=update.time_offset),
-                    frames_estimations=[estimation], event_status="started",
+                    frames_estimations=[estimation], event_status="started", overview=self._overview(update),
                 )
                 self.open = _Event(event, update.timestamp)
-                return [self._envelope(event, "crowd", update.timestamp, None)]
+                # A copy: the open event goes on changing, the started message must not.
+                return [self._envelope(event.model_copy(deep=True), "crowd", update.timestamp, None)]
             return []
         event = self.open.event
         event.frames_estimations.append(estimation)
+        if count > event.people_count:
+            event.overview = self._overview(update) or event.overview
         event.people_count = max(event.people_count, count)
         event.video_segment = VideoSegment(start_time_offset=event.video_segment.start_time_offset,
                                            end_time_offset=update.time_offset)

@@ -188,7 +188,7 @@ class StreamTracker:
         return TrackUpdate(
             stream_id=batch.stream_id, version=batch.version, frame_number=batch.frame_number,
             time_offset=batch.time_offset, timestamp=batch.timestamp, width=batch.width, height=batch.height,
-            tracks=tracks, end_of_stream=batch.end_of_stream,
+            tracks=tracks, end_of_stream=batch.end_of_stream, overview=batch.overview,
         )
 
 

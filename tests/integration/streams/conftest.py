@@ -6,12 +6,24 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from agents.video_agent.decoder import iter_frames
 from agents.video_agent.encoder import encode_jpeg
 from agents.video_agent.publisher import FramePublisher
 from schemas.frames import FrameHeader
+from schemas.streams import StreamConfig
+from schemas.topics import STREAM_CONFIGS
+
+
+async def publish_config(bootstrap: str, config: StreamConfig) -> None:
+    """The manager's job: the stream's config is on the compacted topic before its frames come."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(STREAM_CONFIGS.name, config.model_dump_json().encode(), key=str(config.stream_id).encode())
+    finally:
+        await producer.stop()
 
 
 async def publish_clip(

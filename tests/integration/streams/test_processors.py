@@ -18,11 +18,11 @@ from schemas.deadletter import DeadLetter
 from schemas.events import AnalyticsEventMessage, CountSample
 from schemas.frames import FrameHeader
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
-from schemas.topics import ANALYTICS_EVENTS, COUNTS, DEAD_LETTER, FRAMES, STREAM_CONFIGS
+from schemas.topics import ANALYTICS_EVENTS, COUNTS, DEAD_LETTER, FRAMES
 from streams import detection, human_tracking, people_count, tracking
 from streams.app import create_app
 from streams.runner import running
-from tests.integration.streams.conftest import TopicReader, publish_clip
+from tests.integration.streams.conftest import TopicReader, publish_clip, publish_config
 from tests.support import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -47,13 +47,7 @@ def _config() -> StreamConfig:
 
 @pytest.fixture(scope="module")
 async def worker(broker: BrokerSettings) -> AsyncIterator[None]:
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
-    await producer.start()
-    try:  # the manager's job: the config is on the compacted topic before the frames come
-        await producer.send_and_wait(STREAM_CONFIGS.name, _config().model_dump_json().encode(),
-                                     key=str(CONFIGURED).encode())
-    finally:
-        await producer.stop()
+    await publish_config(broker.bootstrap, _config())
     app = create_app(f"processors-{uuid.uuid4().hex[:8]}", broker, WorkerSettings())
     inference = InferenceSettings(threads=1, batch_size=4, batch_window_ms=20)
     detection.register(app, inference)

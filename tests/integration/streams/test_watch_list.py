@@ -13,19 +13,18 @@ from typing import Any
 
 import cv2
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from analytics.face_store import FaceStore, StoredFace
 from analytics.track_matcher import TrackMatcher
 from infra.settings import BrokerSettings, InferenceSettings, MilvusSettings, SinkSettings, WorkerSettings
 from schemas.events import AnalyticsEventMessage, GeneralEventMessage
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
-from schemas.topics import ANALYTICS_EVENTS, GENERAL_EVENTS, STREAM_CONFIGS
+from schemas.topics import ANALYTICS_EVENTS, GENERAL_EVENTS
 from streams import detection, extraction, human_tracking, tracking
 from streams.app import create_app
 from streams.models.face_descriptor import FaceExtractor
 from streams.runner import running
-from tests.integration.streams.conftest import TopicReader, publish_clip
+from tests.integration.streams.conftest import TopicReader, publish_clip, publish_config
 from tests.support import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -55,12 +54,7 @@ async def pipeline(broker: BrokerSettings, milvus_client: Any) -> AsyncIterator[
         analytics=[StreamConfigAnalytic(index=0, analytic_name="human_tracking", parameters={
             "detector_type": "face", "probe_count": 2, "match_policy": {"list_ids": [str(LIST)]}})],
     )
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
-    await producer.start()
-    try:
-        await producer.send_and_wait(STREAM_CONFIGS.name, config.model_dump_json().encode(), key=str(STREAM).encode())
-    finally:
-        await producer.stop()
+    await publish_config(broker.bootstrap, config)
     app = create_app(f"watch-{uuid.uuid4().hex[:8]}", broker, WorkerSettings())
     inference = InferenceSettings(threads=1, batch_size=4, batch_window_ms=20)
     detection.register(app, inference)

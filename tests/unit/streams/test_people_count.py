@@ -157,3 +157,15 @@ def test_end_of_stream_ends_the_open_event() -> None:
     out = c.process(frame(1, crowd(3)).model_copy(update={"end_of_stream": True}))
     assert [(m.event_id, m.event.event_status) for m in out.events] == [(started.event_id, "ended")]
     assert out.samples == [] and c.open is None
+
+
+def test_overview_is_the_frame_with_the_most_people() -> None:
+    c = counter(people_count_threshold=2, probe_count=1, targets=["overview"])
+    shots = {3: b"three", 5: b"five", 4: b"four"}
+    events = [m for n, k in enumerate([3, 5, 4, 0]) for m in
+              c.process(frame(n, crowd(k)).model_copy(update={"overview": shots.get(k)})).events]
+    assert [m.event.event_status for m in events] == ["started", "ended"]
+    assert events[0].event.overview == b"three" and events[1].event.overview == b"five"
+    plain = counter(people_count_threshold=2, probe_count=1)
+    [started] = plain.process(frame(0, crowd(3)).model_copy(update={"overview": b"x"})).events
+    assert started.event.overview is None
