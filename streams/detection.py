@@ -34,7 +34,9 @@ from schemas.topics import DETECTIONS, FRAMES
 from streams.app import topic
 from streams.configs import analytics_of, stream_configs
 from streams.dead_letter import dead_letter_topic, send_dead_letter, validated
-from streams.models.detectors import FaceDetector, Found, PersonDetector
+from streams.models.detectors import Found, PersonDetector
+from streams.models.face_hog import HogFaceDetector
+from streams.models.faces import FaceDetector, face_detector
 from streams.sampling import RateGate
 
 PROCESSOR = "detection"
@@ -108,16 +110,16 @@ class Detector:
     def __init__(self, settings: InferenceSettings | None = None) -> None:
         self.settings = settings or InferenceSettings()
         self.persons = PersonDetector(self.settings)
-        self._faces: FaceDetector | None = None
+        self._faces: FaceDetector | HogFaceDetector | None = None
 
     @property
-    def faces(self) -> FaceDetector:
+    def faces(self) -> FaceDetector | HogFaceDetector:
         if self._faces is None:  # loaded on first need: most streams never ask for faces
-            self._faces = FaceDetector(self.settings)
+            self._faces = face_detector(self.settings)
         return self._faces
 
     def name(self, plan: Plan) -> str:
-        names = ([self.persons.name] if plan.persons else []) + (["scrfd"] if plan.faces else [])
+        names = ([self.persons.name] if plan.persons else []) + ([self.settings.face_detector] if plan.faces else [])
         return "+".join(names) or self.persons.name
 
     def detect(self, frames: list[tuple[FrameHeader, np.ndarray, Plan]]) -> list[DetectionBatch]:

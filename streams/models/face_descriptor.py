@@ -16,7 +16,8 @@ import numpy as np
 
 from infra.settings import InferenceSettings
 from schemas.descriptors import FACE_DLIB_RESNET_128
-from streams.models.detectors import FaceDetector, Found
+from streams.models.detectors import Found
+from streams.models.faces import face_detector
 from streams.models.registry import REGISTRY, verify
 
 CHIP_SIZE = 150
@@ -48,7 +49,7 @@ class FaceExtractor:
 
     def __init__(self, settings: InferenceSettings | None = None) -> None:
         self.settings = settings or InferenceSettings()
-        self.detector = FaceDetector(self.settings)
+        self.detector = face_detector(self.settings)
         self._shapes = dlib.shape_predictor(str(verify(REGISTRY["dlib-shape-predictor-5"], self.settings)))
         self._net = dlib.face_recognition_model_v1(str(verify(REGISTRY["dlib-resnet-v1"], self.settings)))
 
