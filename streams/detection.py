@@ -7,6 +7,9 @@ analytics' ``roi`` rectangles (LUNA's roi saves work; each analytic still filter
 only for human tracking with a face ``detector_type``. Small JPEG crops ride along with the detections
 only when a human-tracking analytic wants best-shot images or descriptors.
 
+Claim-checked frames (``encoding="claim-check"``) are fetched from Redis by their key; one whose TTL ran
+out goes to dead letter. The agent's end-of-video marker passes through as an empty, final batch.
+
 Person detections go down to ``person_low_score_threshold`` for the tracker's second pass; consumers
 that count detections directly should apply ``person_score_threshold``.
 """
@@ -24,7 +27,8 @@ import numpy as np
 
 from agents.video_agent.encoder import encode_jpeg
 from infra.logs import for_stream
-from infra.settings import InferenceSettings
+from infra.claimcheck import ClaimCheck
+from infra.settings import InferenceSettings, RedisSettings
 from schemas.analytics import HumanTrackingParameters, PeopleCountParameters
 from schemas.detections import BoundingBox, Detection, DetectionBatch, Landmark
 from schemas.errors import MESSAGE_UNDECODABLE
@@ -203,9 +207,11 @@ def register(app: faust.App, settings: InferenceSettings | None = None) -> None:
     configs = stream_configs(app)
     scheduler = Scheduler()
     detector = Detector(settings)
+    claims: ClaimCheck | None = None  # Redis, opened on the first claim-checked frame
 
     @app.agent(topic(app, FRAMES), name=PROCESSOR)
     async def detection(stream: faust.StreamT) -> None:
+        nonlocal claims
         await configs.loaded.wait()  # a registered stream must not be processed with the defaults
         async for events in stream.take_events(settings.batch_size, within=settings.batch_window_ms / 1000):
             items, sources, ends = [], [], []
@@ -216,13 +222,19 @@ def register(app: faust.App, settings: InferenceSettings | None = None) -> None:
                 if header.encoding == "end":
                     ends.append(end_of_stream(header))
                     continue
-                if header.encoding != "jpeg":
-                    for_stream(log, header.stream_id).warning("claim-check frames are not supported; skipped")
-                    continue
                 plan = scheduler.plan(header, configs.get(header.stream_id))
-                if plan is not None:
-                    items.append((header, event.value or b"", plan))
-                    sources.append(event)
+                if plan is None:
+                    continue
+                data = event.value or b""
+                if header.encoding == "claim-check":
+                    claims = claims or ClaimCheck(RedisSettings().url)
+                    data = await claims.get(header.claim_key or "") or b""
+                    if not data:
+                        reason = MESSAGE_UNDECODABLE.body(f"claim-checked frame {header.claim_key} expired").detail
+                        await send_dead_letter(dead_letters, event, MESSAGE_UNDECODABLE, reason, PROCESSOR)
+                        continue
+                items.append((header, data, plan))
+                sources.append(event)
             batches, failed = await asyncio.to_thread(_decode_and_detect, detector, items) if items else ([], {})
             for i, reason in failed.items():
                 detail = MESSAGE_UNDECODABLE.body(reason).detail

@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 from pydantic import ValidationError
 
-from agents.video_agent.claimcheck import ClaimCheck
+from infra.claimcheck import ClaimCheck
 from agents.video_agent.publisher import FramePublisher
 from agents.video_agent.runner import StreamRunner
 from infra.logs import for_stream

@@ -13,7 +13,7 @@ import sys
 import uuid
 
 from agents.video_agent.agent import VideoAgent
-from agents.video_agent.claimcheck import ClaimCheck
+from infra.claimcheck import ClaimCheck
 from agents.video_agent.publisher import FramePublisher
 from agents.video_agent.runner import StreamRunner
 from infra import logs

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import av
 
-from agents.video_agent.claimcheck import ClaimCheck, claim_key
+from infra.claimcheck import ClaimCheck, claim_key
 from agents.video_agent.clock import FrameClock
 from agents.video_agent.decoder import Decoder, source_options, to_image
 from agents.video_agent.download import DownloadError, download, is_remote

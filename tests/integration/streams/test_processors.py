@@ -5,6 +5,7 @@ go to dead letter and the worker goes on."""
 from __future__ import annotations
 
 import base64
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from infra.settings import BrokerSettings, InferenceSettings, WorkerSettings
+from infra.claimcheck import ClaimCheck
+from infra.settings import BrokerSettings, InferenceSettings, RedisSettings, WorkerSettings
 from schemas.deadletter import DeadLetter
 from schemas.events import AnalyticsEventMessage, CountSample
 from schemas.frames import FrameHeader
@@ -46,7 +48,8 @@ def _config() -> StreamConfig:
 
 
 @pytest.fixture(scope="module")
-async def worker(broker: BrokerSettings) -> AsyncIterator[None]:
+async def worker(broker: BrokerSettings, redis_server: RedisSettings) -> AsyncIterator[None]:
+    os.environ["SELENE_REDIS_URL"] = redis_server.url  # where detection fetches claim-checked frames
     await publish_config(broker.bootstrap, _config())
     app = create_app(f"processors-{uuid.uuid4().hex[:8]}", broker, WorkerSettings())
     inference = InferenceSettings(threads=1, batch_size=4, batch_window_ms=20)
@@ -54,8 +57,11 @@ async def worker(broker: BrokerSettings) -> AsyncIterator[None]:
     tracking.register(app, inference=inference)
     people_count.register(app)
     human_tracking.register(app)
-    async with running(app):
-        yield
+    try:
+        async with running(app):
+            yield
+    finally:
+        del os.environ["SELENE_REDIS_URL"]
 
 
 async def test_configured_stream_yields_luna_events_and_counts(worker: None, broker: BrokerSettings) -> None:
@@ -117,3 +123,30 @@ async def test_undecodable_frame_goes_to_dead_letter_and_worker_goes_on(
     key = str(stream_id).encode()
     async with TopicReader(broker.bootstrap, COUNTS.name) as counts:
         await eventually(lambda: counts.poll(), lambda r: any(k == key for k, _ in r), timeout=60)
+
+
+async def test_claim_checked_frames_are_fetched_from_redis_and_expired_ones_dead_lettered(
+    worker: None, broker: BrokerSettings, redis_server: RedisSettings
+) -> None:
+    stream_id, key = uuid.uuid4(), str(uuid.uuid4())
+    jpeg = (Path(__file__).resolve().parents[2] / "data" / "vtest_0040.jpg").read_bytes()
+    claims = ClaimCheck(redis_server.url, ttl=60)
+    await claims.put(f"frame-{key}", jpeg)
+    await claims.close()
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
+    await producer.start()
+    try:
+        for n, claim in enumerate([f"frame-{key}", f"gone-{key}"]):
+            header = FrameHeader(stream_id=stream_id, version=1, frame_number=n * 10, time_offset=n, size=len(jpeg),
+                                 timestamp=datetime.now(UTC), width=768, height=576, encoding="claim-check",
+                                 claim_key=claim)
+            await producer.send_and_wait(FRAMES.name, b"", key=str(stream_id).encode(), headers=header.to_kafka_headers())
+    finally:
+        await producer.stop()
+    async with TopicReader(broker.bootstrap, COUNTS.name) as counts, TopicReader(broker.bootstrap, DEAD_LETTER.name) as letters:
+        samples = await eventually(counts.poll, lambda r: any(k == str(stream_id).encode() for k, _ in r), timeout=60)
+        expired = await eventually(letters.poll, lambda r: any(f"gone-{key}".encode() in v for _, v in r), timeout=60)
+    [sample] = [CountSample.model_validate_json(v) for k, v in samples if k == str(stream_id).encode()]
+    assert sample.frame_number == 0 and sample.people_count >= 3  # vtest frame 40 shows 6 people
+    [letter] = [DeadLetter.model_validate_json(v) for _, v in expired if f"gone-{key}".encode() in v]
+    assert letter.processor == "detection" and "expired" in letter.reason

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import redis.asyncio as aioredis
 
-from agents.video_agent.claimcheck import ClaimCheck
+from infra.claimcheck import ClaimCheck
 from agents.video_agent.publisher import FramePublisher
 from agents.video_agent.runner import StreamRunner
 from infra.process import free_port

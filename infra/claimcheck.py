@@ -16,12 +16,16 @@ def claim_key(stream_id: UUID, version: int, frame_number: int) -> str:
 
 
 class ClaimCheck:
-    def __init__(self, url: str, ttl: float) -> None:
+    def __init__(self, url: str, ttl: float = 60.0) -> None:
         self.ttl_ms = int(ttl * 1000)
         self._redis = redis.Redis.from_url(url)
 
     async def put(self, key: str, data: bytes) -> None:
         await self._redis.set(key, data, px=self.ttl_ms)
+
+    async def get(self, key: str) -> bytes | None:
+        """The frame's bytes; None once its TTL ran out."""
+        return await self._redis.get(key)
 
     async def close(self) -> None:
         await self._redis.aclose()
