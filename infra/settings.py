@@ -206,7 +206,7 @@ class InferenceSettings(BaseSettings):
     person_tiles: int = Field(
         2, ge=1, le=8,
         description="Square tiles (side = the frame's shorter side) NanoDet sees per frame, one inference each; "
-        "1: the whole frame stretched to 416x416 (about 1.8x faster, misses more small and distant people).",
+        "1: the whole frame stretched to 416x416 (about 2x faster, misses more small and distant people).",
     )
     batch_size: int = Field(8, ge=1, description="Frames per detection micro-batch.")
     batch_window_ms: int = Field(50, ge=1, description="Longest wait to fill a detection micro-batch, ms.")
@@ -219,7 +219,7 @@ class TrackingSettings(BaseSettings):
     match_threshold: float = Field(0.2, gt=0, le=1, description="Least similarity to match a track and a box.")
     lost_frames: int = Field(10, ge=0, description="Processed frames a lost track is awaited (LUNA skip_frames).")
     static_frames: int = Field(
-        8, ge=2, description="Processed frames after which a track that never moved counts as static."
+        12, ge=2, description="Processed frames after which a track that never moved counts as static."
     )
     static_shift: float = Field(
         0.2, gt=0, description="Movement, in box heights, a track needs to count as moving."

@@ -39,12 +39,20 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
 
 
 class PersonDetector:
-    """NanoDet-m (COCO), keeping the person class; GFL decode as in ``models/README.md``."""
+    """NanoDet-m (COCO), keeping the person class; GFL decode as in ``models/README.md``.
+
+    With ``person_tiles`` >= 2 each frame is seen as square tiles of side min(width, height) spread evenly
+    along its longer side (a 768x576 frame: x 0-576 and 192-768), each scaled to 416x416: the aspect ratio
+    is kept and small people get 1.33x the pixels of the whole frame squeezed into 416x416, for one
+    inference per tile. A box touching a tile's inner border is dropped when another tile holds it whole;
+    the tiles' boxes then go through one NMS. ``person_tiles`` 1: the whole frame stretched to 416x416.
+    """
 
     name = "nanodet-m"
     _MEAN = np.array([103.53, 116.28, 123.675], np.float32)
     _STD = np.array([57.375, 57.12, 58.395], np.float32)
     _BINS = 11
+    _EDGE = 4  # px (frame): a box this close to a tile's inner border is cut by it
 
     def __init__(self, settings: InferenceSettings | None = None) -> None:
         self.settings = settings or InferenceSettings()
@@ -57,10 +65,23 @@ class PersonDetector:
             ys, xs = np.divmod(np.arange(cells), self.width // stride)
             self._grids[cells] = (stride, (xs + 0.5) * stride, (ys + 0.5) * stride)
 
+    def tiles(self, shape: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
+        """The regions (x1, y1, x2, y2, frame pixels) NanoDet sees of a frame of this shape."""
+        h, w = shape[:2]
+        wanted = self.settings.person_tiles
+        if wanted <= 1 or h == w:
+            return [(0, 0, w, h)]
+        side, long = min(h, w), max(h, w)
+        count = max(wanted, -(-long // side))
+        starts = np.linspace(0, long - side, count).round().astype(int).tolist()
+        return [(s, 0, s + side, h) if w > h else (0, s, w, s + side) for s in starts]
+
     def preprocess(self, images: list[np.ndarray]) -> np.ndarray:
-        batch = np.empty((len(images), 3, self.height, self.width), np.float32)
-        for i, image in enumerate(images):
-            resized = cv2.resize(image, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
+        """One 416x416 view per tile of each image, images in order."""
+        views = [image[y1:y2, x1:x2] for image in images for x1, y1, x2, y2 in self.tiles(image.shape)]
+        batch = np.empty((len(views), 3, self.height, self.width), np.float32)
+        for i, view in enumerate(views):
+            resized = cv2.resize(view, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
             batch[i] = ((resized.astype(np.float32) - self._MEAN) / self._STD).transpose(2, 0, 1)
         return batch
 
@@ -73,14 +94,51 @@ class PersonDetector:
         heads: dict[int, dict[int, np.ndarray]] = {}
         for out in outputs:
             heads.setdefault(out.shape[1], {})[out.shape[2]] = out
-        return [
-            self._decode({cells: (h[80][i], h[4 * self._BINS][i]) for cells, h in heads.items()},
-                         images[i].shape, threshold)
-            for i in range(len(images))
-        ]
+        found, view = [], 0
+        for image in images:
+            tiles = self.tiles(image.shape)
+            boxes, scores = [], []
+            for tile in tiles:
+                box, score = self._decode({cells: (h[80][view], h[4 * self._BINS][view]) for cells, h in heads.items()},
+                                          tile, threshold)
+                keep = self._whole_here(box, tile, tiles, image.shape)
+                boxes.append(box[keep])
+                scores.append(score[keep])
+                view += 1
+            box, score = np.concatenate(boxes), np.concatenate(scores)
+            keep = nms(box, score, self.settings.nms_iou)
+            found.append(Found(box[keep], score[keep]))
+        return found
 
-    def _decode(self, heads: dict[int, tuple[np.ndarray, np.ndarray]], shape: tuple[int, ...],
-                threshold: float) -> Found:
+    def _whole_here(self, box: np.ndarray, tile: tuple[int, int, int, int],
+                    tiles: list[tuple[int, int, int, int]], shape: tuple[int, ...]) -> np.ndarray:
+        """Mask of the boxes to keep: not cut by an inner border of the tile, or held whole by no other tile."""
+        keep = np.ones(len(box), bool)
+        if len(tiles) == 1:
+            return keep
+        h, w = shape[:2]
+        x1, y1, x2, y2 = tile
+        cut = np.zeros(len(box), bool)
+        for side, edge, inner in ((0, x1, x1 > 0), (1, y1, y1 > 0)):
+            if inner:
+                cut |= box[:, side] <= edge + self._EDGE
+        for side, edge, inner in ((2, x2, x2 < w), (3, y2, y2 < h)):
+            if inner:
+                cut |= box[:, side] >= edge - self._EDGE
+        for i in np.flatnonzero(cut):
+            b = box[i]
+            keep[i] = not any(
+                other != tile and (b[0] > other[0] + self._EDGE or other[0] == 0)
+                and (b[2] < other[2] - self._EDGE or other[2] == w)
+                and (b[1] > other[1] + self._EDGE or other[1] == 0)
+                and (b[3] < other[3] - self._EDGE or other[3] == h)
+                for other in tiles
+            )
+        return keep
+
+    def _decode(self, heads: dict[int, tuple[np.ndarray, np.ndarray]], tile: tuple[int, int, int, int],
+                threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        """One view's boxes (frame pixels, clipped to its tile) and scores, before NMS."""
         boxes, scores = [], []
         for cells, (classes, regression) in heads.items():
             stride, cx, cy = self._grids[cells]
@@ -96,13 +154,13 @@ class PersonDetector:
             boxes.append(np.column_stack([x - dist[:, 0], y - dist[:, 1], x + dist[:, 2], y + dist[:, 3]]))
             scores.append(score[mask])
         if not boxes:
-            return Found(np.zeros((0, 4), np.float32), np.zeros(0, np.float32))
-        box, score = np.concatenate(boxes), np.concatenate(scores)
-        h, w = shape[:2]
-        box *= np.array([w / self.width, h / self.height] * 2, np.float32)
-        np.clip(box, 0, [w, h, w, h], out=box)
-        keep = nms(box, score, self.settings.nms_iou)
-        return Found(box[keep], score[keep])
+            return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
+        box, score = np.concatenate(boxes).astype(np.float32), np.concatenate(scores).astype(np.float32)
+        x1, y1, x2, y2 = tile
+        box *= np.array([(x2 - x1) / self.width, (y2 - y1) / self.height] * 2, np.float32)
+        box += np.array([x1, y1, x1, y1], np.float32)
+        np.clip(box, [x1, y1, x1, y1], [x2, y2, x2, y2], out=box)
+        return box, score
 
 
 class FaceDetector:
