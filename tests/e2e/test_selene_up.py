@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import queue
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,6 +66,15 @@ class Stack:
 
     def get(self, path: str) -> dict:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.api_port}{path}", timeout=3) as response:
+            return json.load(response)
+
+    def call(self, method: str, path: str, body: object = None, content_type: str = "application/json") -> dict:
+        """An admin's request with the default credentials (ManagerSettings' first admin)."""
+        data = body if isinstance(body, bytes) else None if body is None else json.dumps(body).encode()
+        headers = {"Authorization": "Basic " + base64.b64encode(b"root@visionlabs.ai:root").decode(),
+                   "Content-Type": content_type}
+        request = urllib.request.Request(f"http://127.0.0.1:{self.api_port}{path}", data=data, headers=headers, method=method)
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback URL
             return json.load(response)
 
     def part(self, name: str) -> dict:
@@ -151,3 +162,41 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     assert stack.proc.wait(timeout=30) == 1
     out = "".join(stack.output)
     assert "data directory: cannot write to" in out and "SELENE_DATA_DIR" in out
+
+
+def test_an_operator_is_alerted_when_an_enrolled_face_walks_through_a_stream(tmp_path: Path) -> None:
+    """The recognition path as an operator uses it: enrol a face over REST, register a stream with a watch
+    list, get a `match` general event when the person appears (the clip's end ends her track)."""
+    data = Path(__file__).resolve().parents[1] / "data"
+    stack = Stack(tmp_path, args=())
+    try:
+        stack.wait_for_line("Selene is up", timeout=60)
+        list_id = stack.call("POST", "/6/lists", {"user_data": "watch"})["list_id"]
+        photo = (data / "faces" / "megamind_frame12.jpg").read_bytes()
+        face_id = stack.call("POST", f"/6/faces?list_id={list_id}&multiface_policy=2&external_id=roxanne", photo,
+                             "image/jpeg")["face_id"]
+        stream = {"data": {"type": "videofile", "reference": str(data / "megamind_clip.mp4")}, "analytics": [
+            {"name": "human_tracking", "parameters": {"detector_type": "face", "match_policy": {"list_ids": [list_id]}}}]}
+        stream_id = _eventually(lambda: _created(stack, stream), timeout=30)
+
+        def alerts() -> list[dict]:
+            found = stack.call("GET", f"/6/general_events?event_types=match&stream_ids={stream_id}")["events"]
+            return [e for e in found if any(m["face_id"] == face_id for m in e["event"]["matches"])]
+
+        [alert] = _eventually(alerts, timeout=120, interval=1)
+        assert alert["event"]["matches"][0]["list_id"] == list_id and alert["event"]["matches"][0]["similarity"] >= 0.5
+        assert stack.call("GET", f"/6/streams/{stream_id}")["status"] == 2  # done: the clip played to its end
+    finally:
+        if stack.proc.poll() is None:
+            stack.proc.send_signal(signal.SIGINT)
+            stack.proc.wait(timeout=60)
+
+
+def _created(stack: Stack, body: dict) -> str | None:
+    """The new stream's id; None while no agent has registered yet (44014)."""
+    try:
+        return stack.call("POST", "/6/streams", body)["stream_id"]
+    except urllib.error.HTTPError as exc:
+        if json.load(exc).get("error_code") == 44014:
+            return None
+        raise
