@@ -155,6 +155,13 @@ async def test_downloadable_file_is_fetched_first(publisher: FramePublisher, fra
     assert missing.state.last_error is not None and missing.state.last_error.error_code == 43001
 
 
+async def _settled(runner: StreamRunner) -> int:
+    """Frames decoded, once the count held still for half a second (the stall point, not on the way there)."""
+    before = runner.state.decoded
+    await asyncio.sleep(0.5)
+    return runner.state.decoded if runner.state.decoded == before else 0
+
+
 async def test_a_stalled_stream_never_stalls_another(
     publisher: FramePublisher, frames: FrameReader, tmp_path: Path
 ) -> None:
@@ -164,8 +171,7 @@ async def test_a_stalled_stream_never_stalls_another(
     stalled = await _run(stream_config(f"{server.url}/stall", kind="stream", timeout=30_000), publisher)
     flowing = await _run(stream_config(clip, kind="stream", rate={"period": 2, "unit": "frame"}), publisher)
     try:
-        await eventually(lambda: asyncio.sleep(0, stalled.state.decoded), lambda n: n > 0, timeout=10)
-        stuck_at = stalled.state.decoded
+        stuck_at = await eventually(lambda: _settled(stalled), lambda n: n > 0, timeout=20)
         headers = await _published(frames, flowing, 15)  # 3 s of a 10 fps camera, paced in real time
         assert stalled.state.decoded == stuck_at and stalled.active
         numbers = [h.frame_number for h in headers]
