@@ -46,11 +46,14 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
+
+from pymilvus import MilvusException
 
 from infra.settings import MilvusSettings
 from schemas.descriptors import DESCRIPTOR_VERSIONS, DescriptorKind, similarity
@@ -179,11 +182,23 @@ def create_collection(client: Any, name: str, version: int, settings: MilvusSett
     )
 
 
+_DROP_WAIT_SECONDS = 60.0
+
+
 def rebuild_index(client: Any, name: str, metric_type: str, entities: int, settings: MilvusSettings) -> str:
     """Replace the vector index by the one ``entities`` calls for; returns its type."""
     client.release_collection(name)  # Milvus drops an index only of a released collection
     client.drop_index(name, _VECTOR_INDEX)
-    client.create_index(name, index_params(client, metric_type, entities, settings))
+    deadline = time.monotonic() + _DROP_WAIT_SECONDS
+    while True:
+        try:
+            client.create_index(name, index_params(client, metric_type, entities, settings))
+            break
+        except MilvusException as exc:
+            # Milvus Lite finishes dropping a large collection's index after drop_index has returned.
+            if "already exists" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
     client.load_collection(name)
     return index_type(entities, settings)
 

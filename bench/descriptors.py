@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from analytics.face_store import index_params, index_type, rebuild_index, search_params
+from analytics.milvus_store import open_milvus
 from bench.common import record, table
 from infra.settings import MilvusSettings
 
@@ -118,14 +119,12 @@ def run(client: Any, kind: str, n: int, dim: int, rng: np.random.Generator) -> l
 
 
 def main(sizes: list[int], dims: list[int], budget_s: float) -> None:
-    from pymilvus import MilvusClient
-
     rng = np.random.default_rng(7)
     rows: list[list[str]] = []
     skipped: list[str] = []
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        client = MilvusClient(uri=SETTINGS.uri or str(Path(tmp) / "bench.db"), token=SETTINGS.token)
+        client = open_milvus(SETTINGS.model_copy(update={"uri": SETTINGS.uri or str(Path(tmp) / "bench.db")}))
         for n in sizes:
             for dim in dims:
                 for kind in ("random", "clustered"):

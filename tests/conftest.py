@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from analytics.chdb_warehouse import ChdbWarehouse
+from analytics.milvus_store import open_milvus
 from analytics.setup import open_warehouse
 from infra import embedded
 from infra.kafka import ensure_topics
 from infra.process import free_port
-from infra.settings import BrokerSettings, CommonSettings, RedisSettings, WarehouseSettings, WorkerSettings
+from infra.settings import BrokerSettings, CommonSettings, MilvusSettings, RedisSettings, WarehouseSettings, WorkerSettings
 
 @pytest.fixture(scope="session")
 def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -67,10 +68,8 @@ def milvus_uri(session_dir: Path) -> str:
 
 @pytest.fixture(scope="session")
 def milvus_client(milvus_uri: str) -> Iterator[Any]:
-    """One Milvus Lite client for the session: Lite serves one file per process."""
-    from pymilvus import MilvusClient
-
-    client = MilvusClient(uri=milvus_uri)
+    """One Milvus Lite client for the session (Lite serves one file per process), opened as the API opens it."""
+    client = open_milvus(MilvusSettings(uri=milvus_uri))
     yield client
     client.close()
 

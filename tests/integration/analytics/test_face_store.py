@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,13 +17,9 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 ALICE, BOB = uuid.uuid4(), uuid.uuid4()
 
 
-@pytest.fixture(scope="module")
-def client(milvus_uri: str) -> Iterator[Any]:
-    from pymilvus import MilvusClient
-
-    c = MilvusClient(uri=milvus_uri)
-    yield c
-    c.close()
+@pytest.fixture
+def client(milvus_client: Any) -> Any:
+    return milvus_client
 
 
 def fresh_settings(**fields: Any) -> MilvusSettings:
