@@ -9,7 +9,7 @@ Data: "random" is Gaussian vectors scaled to unit length (the hard case for ANN)
 vectors; "clustered" is 1000 Gaussian clusters, queries noisy copies of stored vectors (like re-seen faces).
 Metric L2, as dlib's version 1001. Milvus Lite file in a temp dir (or SELENE_MILVUS_URI for a server).
 Configurations past --budget-s seconds of wall time are skipped and listed as not run.
-Run: `python -m bench.descriptors [--sizes 100000,1000000] [--dims 128,512] [--budget-s 900]`.
+Run: `python -m bench.descriptors [--sizes 100000,1000000] [--dims 128,512] [--kinds random,clustered] [--budget-s 900]`.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def run(client: Any, kind: str, n: int, dim: int, rng: np.random.Generator) -> l
     return rows
 
 
-def main(sizes: list[int], dims: list[int], budget_s: float) -> None:
+def main(sizes: list[int], dims: list[int], budget_s: float, kinds: tuple[str, ...] = ("random", "clustered")) -> None:
     rng = np.random.default_rng(7)
     rows: list[list[str]] = []
     skipped: list[str] = []
@@ -127,7 +127,7 @@ def main(sizes: list[int], dims: list[int], budget_s: float) -> None:
         client = open_milvus(SETTINGS.model_copy(update={"uri": SETTINGS.uri or str(Path(tmp) / "bench.db")}))
         for n in sizes:
             for dim in dims:
-                for kind in ("random", "clustered"):
+                for kind in kinds:
                     if time.perf_counter() - began > budget_s:
                         skipped.append(f"{dim}-D {kind} {n:,}")
                         continue
@@ -149,5 +149,7 @@ if __name__ == "__main__":
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--dims", default="128,512")
     parser.add_argument("--budget-s", type=float, default=900)
+    parser.add_argument("--kinds", default="random,clustered")
     args = parser.parse_args()
-    main([int(s) for s in args.sizes.split(",")], [int(d) for d in args.dims.split(",")], args.budget_s)
+    main([int(s) for s in args.sizes.split(",")], [int(d) for d in args.dims.split(",")], args.budget_s,
+         tuple(args.kinds.split(",")))
