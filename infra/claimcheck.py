@@ -18,7 +18,7 @@ def claim_key(stream_id: UUID, version: int, frame_number: int) -> str:
 class ClaimCheck:
     def __init__(self, url: str, ttl: float = 60.0) -> None:
         self.ttl_ms = int(ttl * 1000)
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)  # an outage fails fast
 
     async def put(self, key: str, data: bytes) -> None:
         await self._redis.set(key, data, px=self.ttl_ms)

@@ -24,6 +24,7 @@ from uuid import UUID
 import cv2
 import faust
 import numpy as np
+from redis.exceptions import RedisError
 
 from agents.video_agent.encoder import encode_jpeg
 from infra.logs import for_stream
@@ -31,7 +32,7 @@ from infra.claimcheck import ClaimCheck
 from infra.settings import InferenceSettings, RedisSettings
 from schemas.analytics import HumanTrackingParameters, PeopleCountParameters
 from schemas.detections import BoundingBox, Detection, DetectionBatch, Landmark
-from schemas.errors import MESSAGE_UNDECODABLE
+from schemas.errors import MESSAGE_UNDECODABLE, SERVICE_UNAVAILABLE, ErrorCode
 from schemas.frames import FrameHeader
 from schemas.streams import StreamConfig
 from schemas.topics import DETECTIONS, FRAMES
@@ -170,6 +171,18 @@ class Detector:
         return result
 
 
+async def fetch_claimed(claims: ClaimCheck, key: str) -> tuple[bytes, ErrorCode, str]:
+    """A claim-checked frame's bytes, or why there are none (expired; Redis unreachable). Never raises: a
+    Redis outage loses those frames to dead letter, not the detection agent."""
+    try:
+        data = await claims.get(key)
+    except RedisError as exc:
+        return b"", SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE.body("claim-check store", exc).detail
+    if not data:
+        return b"", MESSAGE_UNDECODABLE, MESSAGE_UNDECODABLE.body(f"claim-checked frame {key} expired").detail
+    return data, MESSAGE_UNDECODABLE, ""
+
+
 def end_of_stream(header: FrameHeader) -> DetectionBatch:
     return DetectionBatch(
         stream_id=header.stream_id, version=header.version, frame_number=header.frame_number,
@@ -228,10 +241,9 @@ def register(app: faust.App, settings: InferenceSettings | None = None) -> None:
                 data = event.value or b""
                 if header.encoding == "claim-check":
                     claims = claims or ClaimCheck(RedisSettings().url)
-                    data = await claims.get(header.claim_key or "") or b""
+                    data, error, reason = await fetch_claimed(claims, header.claim_key or "")
                     if not data:
-                        reason = MESSAGE_UNDECODABLE.body(f"claim-checked frame {header.claim_key} expired").detail
-                        await send_dead_letter(dead_letters, event, MESSAGE_UNDECODABLE, reason, PROCESSOR)
+                        await send_dead_letter(dead_letters, event, error, reason, PROCESSOR)
                         continue
                 items.append((header, data, plan))
                 sources.append(event)

@@ -20,11 +20,12 @@ import numpy as np
 from infra.logs import for_stream
 from infra.settings import InferenceSettings
 from schemas.descriptors import Descriptor
+from schemas.errors import ANALYTICS_PROCESSING_FAILED
 from schemas.events import BestShot, HumanTrackingEvent
 from schemas.recognition import BestShotsMessage, TrackDescriptors
 from schemas.topics import BEST_SHOTS, DESCRIPTORS
 from streams.app import topic
-from streams.dead_letter import dead_letter_topic, validated
+from streams.dead_letter import dead_letter_topic, send_dead_letter, validated
 from streams.models.body_descriptor import BodyExtractor
 from streams.models.face_descriptor import FaceExtractor
 
@@ -100,7 +101,12 @@ def register(app: faust.App) -> None:
             message = await validated(dead_letters, event, BestShotsMessage, PROCESSOR)
             if message is None:
                 continue
-            result = await loop.run_in_executor(thread, extraction.run, message)
+            try:
+                result = await loop.run_in_executor(thread, extraction.run, message)
+            except Exception as exc:  # noqa: BLE001 - one bad track goes to dead letter, never the agent
+                reason = ANALYTICS_PROCESSING_FAILED.body(exc).detail
+                await send_dead_letter(dead_letters, event, ANALYTICS_PROCESSING_FAILED, reason, PROCESSOR)
+                continue
             for_stream(log, message.stream_id).info(
                 "track descriptors extracted",
                 extra={"event_id": str(message.event.event_id), "descriptors": len(result.descriptors)},
