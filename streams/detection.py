@@ -27,12 +27,11 @@ import numpy as np
 from redis.exceptions import RedisError
 
 from agents.video_agent.encoder import encode_jpeg
-from infra.logs import for_stream
 from infra.claimcheck import ClaimCheck
 from infra.settings import InferenceSettings, RedisSettings
 from schemas.analytics import HumanTrackingParameters, PeopleCountParameters
 from schemas.detections import BoundingBox, Detection, DetectionBatch, Landmark
-from schemas.errors import MESSAGE_UNDECODABLE, SERVICE_UNAVAILABLE, ErrorCode
+from schemas.errors import ANALYTICS_PROCESSING_FAILED, MESSAGE_UNDECODABLE, SERVICE_UNAVAILABLE, ErrorCode
 from schemas.frames import FrameHeader
 from schemas.streams import StreamConfig
 from schemas.topics import DETECTIONS, FRAMES
@@ -247,9 +246,14 @@ def register(app: faust.App, settings: InferenceSettings | None = None) -> None:
                         continue
                 items.append((header, data, plan))
                 sources.append(event)
-            batches, failed = await asyncio.to_thread(_decode_and_detect, detector, items) if items else ([], {})
-            for i, reason in failed.items():
-                detail = MESSAGE_UNDECODABLE.body(reason).detail
-                await send_dead_letter(dead_letters, sources[i], MESSAGE_UNDECODABLE, detail, PROCESSOR)
+            try:
+                batches, undecodable = await asyncio.to_thread(_decode_and_detect, detector, items) if items else ([], {})
+                failed = {i: (MESSAGE_UNDECODABLE, MESSAGE_UNDECODABLE.body(r).detail) for i, r in undecodable.items()}
+            except Exception as exc:  # noqa: BLE001 - a model failure loses this batch to dead letter, not the agent
+                log.exception("detection failed on a batch")
+                detail = ANALYTICS_PROCESSING_FAILED.body(exc).detail
+                batches, failed = [], {i: (ANALYTICS_PROCESSING_FAILED, detail) for i in range(len(items))}
+            for i, (error, detail) in failed.items():
+                await send_dead_letter(dead_letters, sources[i], error, detail, PROCESSOR)
             for batch in batches + ends:  # a stream's end follows its last frames (one partition per stream)
                 await detections_topic.send(key=str(batch.stream_id).encode(), value=batch.model_dump_json().encode())
