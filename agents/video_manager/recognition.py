@@ -8,8 +8,6 @@ on first use, so an API that never sees an image never pays for the model.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -21,12 +19,10 @@ import numpy as np
 
 from agents.video_manager.registry.collections import Collection
 from analytics.face_store import FaceFilters, FaceStore, StoredFace
-from schemas.descriptor_formats import decode_raw, decode_sdk, encode_raw
+from schemas.descriptor_formats import b64_bytes, common_version, decode_descriptor, encode_raw
 from schemas.errors import (
-    BASE64_INVALID,
     IMAGE_INVALID,
     MATCH_LIMIT_EXCEEDED,
-    MATCH_VERSIONS_DIFFER,
     MULTIPLE_FACES,
     NO_FACES_FOUND,
     OBJECT_NOT_FOUND,
@@ -42,7 +38,6 @@ from schemas.faces import (
     FaceMatch,
     FaceReference,
     ImageReference,
-    RawDescriptorReference,
     Reference,
     ReferenceId,
     ReferenceMatches,
@@ -59,14 +54,15 @@ def _now() -> datetime:
 def decode_image(data: str | bytes) -> np.ndarray:
     """BGR pixels of a Base64 (str) or binary JPEG/PNG; 18001 / 18002 when it is not one."""
     if isinstance(data, str):
-        try:
-            data = base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError):
-            raise SeleneError(BASE64_INVALID) from None
+        data = b64_bytes(data)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
     if image is None:
         raise SeleneError(IMAGE_INVALID, "image")
     return image
+
+
+def face_not_found(face_id: UUID) -> SeleneError:
+    return SeleneError(OBJECT_NOT_FOUND, f"face with id {face_id}")
 
 
 def to_face(stored: StoredFace, with_descriptor: bool = False) -> Face:
@@ -103,7 +99,7 @@ class Recognition:
         if len(faces) > 1 and multiface_policy == 0:
             raise SeleneError(MULTIPLE_FACES, "", f"{len(faces)} faces")
         # The photo's subject: the largest face (the detector's best score may be a face in the background).
-        subject = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+        subject = max(faces, key=lambda f: f.area)
         return self._extractor.descriptor_version, subject.descriptor
 
     async def descriptor_of_image(self, data: str | bytes, multiface_policy: int = 2) -> tuple[int, np.ndarray]:
@@ -115,12 +111,10 @@ class Recognition:
         if image is not None or body.image is not None:
             version, vector = await self.descriptor_of_image(image if image is not None else body.image or "",
                                                              body.multiface_policy)
-        elif body.sdk_descriptor is not None:
-            version, vector = decode_sdk(body.sdk_descriptor)
         else:
-            assert body.descriptor is not None
-            version = body.descriptor.descriptor_version
-            vector = decode_raw(body.descriptor.descriptor, version)
+            descriptor = body.descriptor or body.sdk_descriptor
+            assert descriptor is not None
+            version, vector = decode_descriptor(descriptor)
         for list_id in body.lists:
             await self.face_list(list_id, {account_id})
         face = StoredFace(
@@ -134,7 +128,7 @@ class Recognition:
     async def face(self, face_id: UUID, account_id: UUID | None, with_descriptor: bool = False) -> StoredFace:
         found = await self.store.get(account_id, [face_id], with_vectors=with_descriptor)
         if not found:
-            raise SeleneError(OBJECT_NOT_FOUND, f"face with id {face_id}")
+            raise face_not_found(face_id)
         return found[0]
 
     # -- lists -----------------------------------------------------------------------------------
@@ -172,11 +166,9 @@ class Recognition:
             face = await self.face(reference.id, account_id, with_descriptor=True)
             assert face.vector is not None
             return face.descriptor_version, np.asarray(face.vector, np.float32)
-        if isinstance(reference, RawDescriptorReference):
-            return reference.data.descriptor_version, decode_raw(reference.data.descriptor, reference.data.descriptor_version)
         if isinstance(reference, ImageReference):
             return await self.descriptor_of_image(reference.data)
-        return decode_sdk(reference.data)
+        return decode_descriptor(reference.data)  # raw (with its version) or SDK-like
 
     async def match(self, account_id: UUID, references: list[Reference], candidates: list[FaceCandidates]) -> list[ReferenceMatches]:
         """Each reference against each candidate set. Lists named in the filters must exist and be the
@@ -187,10 +179,7 @@ class Recognition:
             if candidate.filters.list_id is not None:
                 await self.face_list(candidate.filters.list_id, {account_id})
         vectors = [await self.reference_vector(r, account_id) for r in references]
-        versions = {v for v, _ in vectors}
-        if len(versions) > 1:
-            raise SeleneError(MATCH_VERSIONS_DIFFER, sorted(versions))
-        version = versions.pop()
+        version = common_version(v for v, _ in vectors)
         per_set = []
         for candidate in candidates:
             lists = None if candidate.filters.list_id is None else [candidate.filters.list_id]

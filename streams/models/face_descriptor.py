@@ -41,6 +41,10 @@ class FaceSample:
     landmarks: np.ndarray
     descriptor: np.ndarray
 
+    @property
+    def area(self) -> float:
+        return (self.box[2] - self.box[0]) * (self.box[3] - self.box[1])
+
 
 class FaceExtractor:
     """Face detection plus dlib ResNet descriptors. Not thread-safe: one instance per thread."""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
 from agents.video_manager.auth import Principal
-from agents.video_manager.recognition import Recognition, to_face
+from agents.video_manager.recognition import Recognition, face_not_found, to_face
 from agents.video_manager.routes.deps import Page, PageSize, access, parse_list, reason, recognition, uuid_set
 from analytics.face_store import FaceFilters
 from schemas.errors import BAD_QUERY, JSON_INVALID, SeleneError
@@ -115,13 +115,13 @@ async def head_face(face_id: UUID, caller: Principal = Caller, faces: Recognitio
 
 @router.patch("/faces/{face_id}", status_code=204, summary="Change a face's user_data, external_id, event_id or avatar")
 async def patch_face(face_id: UUID, body: FacePatch, caller: Principal = Caller, faces: Recognition = Faces) -> Response:
-    await faces.face(face_id, caller.account_id)
-    await faces.store.update(caller.account_id, face_id, **body.model_dump(exclude_unset=True))
+    if await faces.store.update(caller.account_id, face_id, **body.model_dump(exclude_unset=True)) is None:
+        raise face_not_found(face_id)
     return Response(status_code=204)
 
 
 @router.delete("/faces/{face_id}", status_code=204, summary="Delete a face; it is never matched again")
 async def delete_face(face_id: UUID, caller: Principal = Caller, faces: Recognition = Faces) -> Response:
-    await faces.face(face_id, caller.account_id)
-    await faces.store.delete(caller.account_id, [face_id])
+    if not await faces.store.delete(caller.account_id, [face_id]):
+        raise face_not_found(face_id)
     return Response(status_code=204)

@@ -12,14 +12,11 @@ from fastapi import APIRouter, Depends
 from agents.video_manager.auth import Principal
 from agents.video_manager.recognition import Recognition
 from agents.video_manager.routes.deps import access, recognition
-from schemas.descriptor_formats import decode_raw, decode_sdk
+from schemas.descriptor_formats import common_version, decode_descriptor
 from schemas.descriptors import DESCRIPTOR_VERSIONS, similarity
-from schemas.errors import MATCH_VERSIONS_DIFFER, SeleneError
 from schemas.faces import (
     FaceMatchRequest,
     RawCandidateMatch,
-    RawDescriptor,
-    RawEntity,
     RawMatchRequest,
     RawMatchResponse,
     RawReferenceMatches,
@@ -41,21 +38,12 @@ async def match_faces(body: FaceMatchRequest, account_id: UUID | None = None, ca
     return await faces.match(account, list(body.references), body.candidates)
 
 
-def _vector(entity: RawEntity) -> tuple[int, np.ndarray]:
-    if isinstance(entity.data, RawDescriptor):
-        return entity.data.descriptor_version, decode_raw(entity.data.descriptor, entity.data.descriptor_version)
-    return decode_sdk(entity.data)
-
-
 @router.post("/matcher/raw", response_model=RawMatchResponse, summary="Match descriptors against descriptors")
 async def match_raw(body: RawMatchRequest, caller: Principal = Matcher) -> RawMatchResponse:
     """Every reference against every candidate, best first; nothing is stored or looked up."""
-    references = [_vector(e) for e in body.references]
-    candidates = [_vector(e) for e in body.candidates]
-    versions = {v for v, _ in references + candidates}
-    if len(versions) > 1:
-        raise SeleneError(MATCH_VERSIONS_DIFFER, sorted(versions))
-    version = versions.pop()
+    references = [decode_descriptor(e.data) for e in body.references]
+    candidates = [decode_descriptor(e.data) for e in body.candidates]
+    version = common_version(v for v, _ in references + candidates)
     refs, cands = np.stack([v for _, v in references]), np.stack([v for _, v in candidates])
     if DESCRIPTOR_VERSIONS[version].metric == "euclidean":
         distances = np.linalg.norm(refs[:, None, :] - cands[None, :, :], axis=2)
