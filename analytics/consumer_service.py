@@ -4,11 +4,17 @@ group with manual commits, a producer for what they emit, and a drain task, with
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from infra.kafka import consumer_options
+from schemas.errors import ErrorCode
+from schemas.topics import DEAD_LETTER
+from streams.dead_letter import dead_letter_for
+
+log = logging.getLogger(__name__)
 
 
 class ConsumerService:
@@ -53,6 +59,12 @@ class ConsumerService:
             if client is not None:
                 await client.stop()
         self._consumer = self._producer = None
+
+    async def dead_letter(self, record: ConsumerRecord, error: ErrorCode, reason: str) -> None:
+        assert self._producer is not None
+        letter = dead_letter_for(record, error, reason, self.name)
+        log.warning("record sent to dead letter", extra={"topic": record.topic, "offset": record.offset, "reason": reason})
+        await self._producer.send_and_wait(DEAD_LETTER.name, letter.model_dump_json().encode(), key=record.topic.encode())
 
     async def _run(self) -> None:
         raise NotImplementedError

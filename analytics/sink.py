@@ -20,11 +20,10 @@ from analytics import rows as to_row
 from analytics.consumer_service import ConsumerService
 from analytics.warehouse import Warehouse
 from infra.settings import SinkSettings
-from schemas.errors import MESSAGE_INVALID, SINK_INSERT_FAILED, ErrorCode
+from schemas.errors import MESSAGE_INVALID, SINK_INSERT_FAILED
 from schemas.events import AnalyticsEventMessage, CountSample, GeneralEventMessage
 from schemas.frames import FrameStat
-from schemas.topics import ANALYTICS_EVENTS, COUNTS, DEAD_LETTER, FRAME_STATS, GENERAL_EVENTS, TopicSpec
-from streams.dead_letter import dead_letter_for
+from schemas.topics import ANALYTICS_EVENTS, COUNTS, FRAME_STATS, GENERAL_EVENTS, TopicSpec
 
 log = logging.getLogger(__name__)
 PROCESSOR = "sink"
@@ -111,7 +110,7 @@ class Sink(ConsumerService):
     the same measured at 5% of a raw batched insert here (bench/sink.py), this at the target's side.
     """
 
-    name = "sink"
+    name = PROCESSOR
 
     def __init__(self, bootstrap: str, group_id: str, warehouse: Warehouse, settings: SinkSettings | None = None) -> None:
         self.settings = settings or SinkSettings()
@@ -136,12 +135,7 @@ class Sink(ConsumerService):
                 rows.append((record, route.row(route.model.model_validate_json(record.value or b""))))
             except ValidationError as exc:
                 reason = MESSAGE_INVALID.body(route.model.__name__, exc.errors(include_url=False)).detail
-                await self._dead_letter(record, MESSAGE_INVALID, reason)
+                await self.dead_letter(record, MESSAGE_INVALID, reason)
         for record, error in await self.writer.write(route.table, rows):
-            await self._dead_letter(record, SINK_INSERT_FAILED, SINK_INSERT_FAILED.body(route.table, error).detail)
+            await self.dead_letter(record, SINK_INSERT_FAILED, SINK_INSERT_FAILED.body(route.table, error).detail)
 
-    async def _dead_letter(self, record: ConsumerRecord, error: ErrorCode, reason: str) -> None:
-        assert self._producer is not None
-        letter = dead_letter_for(record, error, reason, PROCESSOR)
-        log.warning("record sent to dead letter", extra={"topic": record.topic, "offset": record.offset, "reason": reason})
-        await self._producer.send_and_wait(DEAD_LETTER.name, letter.model_dump_json().encode(), key=record.topic.encode())

@@ -24,8 +24,7 @@ from schemas.descriptors import Descriptor
 from schemas.errors import MESSAGE_INVALID
 from schemas.events import AnalyticsEventMessage, GeneralEventMessage, HumanTrackingEvent, ListMatch
 from schemas.recognition import DEFAULT_MATCH_THRESHOLD, MATCH_EVENT_TYPE, TrackDescriptors
-from schemas.topics import ANALYTICS_EVENTS, DEAD_LETTER, DESCRIPTORS, GENERAL_EVENTS
-from streams.dead_letter import dead_letter_for
+from schemas.topics import ANALYTICS_EVENTS, DESCRIPTORS, GENERAL_EVENTS
 
 log = logging.getLogger(__name__)
 PROCESSOR = "matcher"
@@ -83,7 +82,7 @@ def results(track: TrackDescriptors, matches: list[ListMatch]) -> tuple[Analytic
 class TrackMatcher(ConsumerService):
     """The service: consume track descriptors, match, publish."""
 
-    name = "track-matcher"
+    name = PROCESSOR
 
     def __init__(self, bootstrap: str, group_id: str, store: FaceStore, settings: SinkSettings | None = None) -> None:
         super().__init__(bootstrap, group_id, [DESCRIPTORS.name])
@@ -113,8 +112,7 @@ class TrackMatcher(ConsumerService):
         try:
             track = TrackDescriptors.model_validate_json(record.value or b"")
         except ValidationError as exc:
-            letter = dead_letter_for(record, MESSAGE_INVALID, f"TrackDescriptors: {exc}"[:2000], PROCESSOR)
-            await self._producer.send_and_wait(DEAD_LETTER.name, letter.model_dump_json().encode())
+            await self.dead_letter(record, MESSAGE_INVALID, MESSAGE_INVALID.body("TrackDescriptors", exc.errors(include_url=False)).detail)
             return
         matches = await match_track(self.store, track)
         if not matches:
