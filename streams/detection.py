@@ -31,7 +31,7 @@ from infra.claimcheck import ClaimCheck
 from infra.settings import InferenceSettings, RedisSettings
 from schemas.analytics import HumanTrackingParameters, PeopleCountParameters
 from schemas.detections import BoundingBox, Detection, DetectionBatch, Landmark
-from schemas.errors import ANALYTICS_PROCESSING_FAILED, MESSAGE_UNDECODABLE, SERVICE_UNAVAILABLE, ErrorCode
+from schemas.errors import ANALYTICS_PROCESSING_FAILED, MESSAGE_UNDECODABLE, SERVICE_UNAVAILABLE, SeleneError
 from schemas.frames import FrameHeader
 from schemas.streams import StreamConfig
 from schemas.topics import DETECTIONS, FRAMES
@@ -170,16 +170,16 @@ class Detector:
         return result
 
 
-async def fetch_claimed(claims: ClaimCheck, key: str) -> tuple[bytes, ErrorCode, str]:
-    """A claim-checked frame's bytes, or why there are none (expired; Redis unreachable). Never raises: a
-    Redis outage loses those frames to dead letter, not the detection agent."""
+async def fetch_claimed(claims: ClaimCheck, key: str) -> bytes:
+    """A claim-checked frame's bytes; SeleneError when there are none (expired: 45002, Redis unreachable:
+    45004), which the caller turns into a dead letter: a Redis outage costs frames, not the agent."""
     try:
         data = await claims.get(key)
     except RedisError as exc:
-        return b"", SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE.body("claim-check store", exc).detail
+        raise SeleneError(SERVICE_UNAVAILABLE, "claim-check store", exc) from None
     if not data:
-        return b"", MESSAGE_UNDECODABLE, MESSAGE_UNDECODABLE.body(f"claim-checked frame {key} expired").detail
-    return data, MESSAGE_UNDECODABLE, ""
+        raise SeleneError(MESSAGE_UNDECODABLE, f"claim-checked frame {key} expired")
+    return data
 
 
 def end_of_stream(header: FrameHeader) -> DetectionBatch:
@@ -240,9 +240,10 @@ def register(app: faust.App, settings: InferenceSettings | None = None) -> None:
                 data = event.value or b""
                 if header.encoding == "claim-check":
                     claims = claims or ClaimCheck(RedisSettings().url)
-                    data, error, reason = await fetch_claimed(claims, header.claim_key or "")
-                    if not data:
-                        await send_dead_letter(dead_letters, event, error, reason, PROCESSOR)
+                    try:
+                        data = await fetch_claimed(claims, header.claim_key or "")
+                    except SeleneError as exc:
+                        await send_dead_letter(dead_letters, event, exc.error, exc.body.detail, PROCESSOR)
                         continue
                 items.append((header, data, plan))
                 sources.append(event)
