@@ -288,14 +288,17 @@ class FaceStore:
         Candidates: the account's faces of ``version``, narrowed to members of any of ``list_ids``
         and to ``face_ids`` when given. Similarity: ``schemas.descriptors.similarity``.
         """
-        known = DESCRIPTOR_VERSIONS.get(version)
-        if known is None or known.kind != self._kind:
-            raise ValueError(f"descriptor_version {version} is not a {self._kind} version")
+        self._check_kind(version)
         for vector in vectors:
             check_vector(vector, version)
         if not 1 <= limit <= _MAX_TOPK:
             raise ValueError(f"limit must be 1..{_MAX_TOPK}, got {limit}")
         return await self._run(self._search, account_id, version, vectors, list_ids, face_ids, limit, threshold)
+
+    def _check_kind(self, version: int) -> None:
+        known = DESCRIPTOR_VERSIONS.get(version)
+        if known is None or known.kind != self._kind:
+            raise ValueError(f"descriptor_version {version} is not a {self._kind} version")
 
     # ---- synchronous bodies, run one at a time in a worker thread ----
 
@@ -331,9 +334,7 @@ class FaceStore:
     def _insert(self, faces: Sequence[StoredFace]) -> None:
         by_version: dict[int, list[dict[str, Any]]] = {}
         for face in faces:
-            known = DESCRIPTOR_VERSIONS.get(face.descriptor_version)
-            if known is None or known.kind != self._kind:
-                raise ValueError(f"descriptor_version {face.descriptor_version} is not a {self._kind} version")
+            self._check_kind(face.descriptor_version)
             if face.vector is None:
                 raise ValueError(f"face {face.face_id} has no vector")
             check_vector(face.vector, face.descriptor_version)
@@ -355,7 +356,7 @@ class FaceStore:
     def _find(
         self, account_id: UUID | None, clauses: list[str], with_vectors: bool
     ) -> list[tuple[int, str, dict[str, Any]]]:
-        fields = _SCALARS + ["vector"] if with_vectors else _SCALARS
+        fields = _fields(with_vectors)
         return [
             (version, name, row)
             for version, name in self._opened()
@@ -401,7 +402,7 @@ class FaceStore:
             for row in self._rows(name, _scoped(account_id, filters.clauses()), ["face_id", "create_time"])
         ]
         page = sorted(keys)[offset : offset + limit]
-        fields = _SCALARS + ["vector"] if with_vectors else _SCALARS
+        fields = _fields(with_vectors)
         found: dict[str, StoredFace] = {}
         for version, name in {(v, n) for _, _, v, n in page}:
             ids = [i for _, i, v, _ in page if v == version]
@@ -469,6 +470,10 @@ class FaceStore:
 
 
 # ---- row mapping and expression helpers ----
+
+
+def _fields(with_vectors: bool) -> list[str]:
+    return _SCALARS + ["vector"] if with_vectors else _SCALARS
 
 
 def _row(face: StoredFace) -> dict[str, Any]:
