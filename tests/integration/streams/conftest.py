@@ -6,14 +6,28 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from agents.video_agent.decoder import iter_frames
 from agents.video_agent.encoder import encode_jpeg
 from agents.video_agent.publisher import FramePublisher
+from infra.settings import BrokerSettings, InferenceSettings, WorkerSettings
 from schemas.frames import FrameHeader
 from schemas.streams import StreamConfig
 from schemas.topics import STREAM_CONFIGS
+from streams import detection, human_tracking, tracking
+from streams.app import create_app
+
+
+def tracking_app(prefix: str, broker: BrokerSettings) -> faust.App:
+    """A worker with detection, tracking and human tracking, sized for tests; callers add processors."""
+    app = create_app(f"{prefix}-{uuid.uuid4().hex[:8]}", broker, WorkerSettings())
+    inference = InferenceSettings(threads=1, batch_size=4, batch_window_ms=20)
+    detection.register(app, inference)
+    tracking.register(app, inference=inference)
+    human_tracking.register(app)
+    return app
 
 
 async def publish_config(bootstrap: str, config: StreamConfig) -> None:

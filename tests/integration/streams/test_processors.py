@@ -15,16 +15,15 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from infra.claimcheck import ClaimCheck
-from infra.settings import BrokerSettings, InferenceSettings, RedisSettings, WorkerSettings
+from infra.settings import BrokerSettings, RedisSettings
 from schemas.deadletter import DeadLetter
 from schemas.events import AnalyticsEventMessage, CountSample
 from schemas.frames import FrameHeader
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
 from schemas.topics import ANALYTICS_EVENTS, COUNTS, DEAD_LETTER, FRAMES
-from streams import detection, human_tracking, people_count, tracking
-from streams.app import create_app
+from streams import people_count
 from streams.runner import running
-from tests.integration.streams.conftest import TopicReader, publish_clip, publish_config
+from tests.integration.streams.conftest import TopicReader, publish_clip, publish_config, tracking_app
 from tests.support import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -51,12 +50,8 @@ def _config() -> StreamConfig:
 async def worker(broker: BrokerSettings, redis_server: RedisSettings) -> AsyncIterator[None]:
     os.environ["SELENE_REDIS_URL"] = redis_server.url  # where detection fetches claim-checked frames
     await publish_config(broker.bootstrap, _config())
-    app = create_app(f"processors-{uuid.uuid4().hex[:8]}", broker, WorkerSettings())
-    inference = InferenceSettings(threads=1, batch_size=4, batch_window_ms=20)
-    detection.register(app, inference)
-    tracking.register(app, inference=inference)
+    app = tracking_app("processors", broker)
     people_count.register(app)
-    human_tracking.register(app)
     try:
         async with running(app):
             yield

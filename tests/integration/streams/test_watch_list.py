@@ -16,15 +16,14 @@ import pytest
 
 from analytics.face_store import FaceStore, StoredFace
 from analytics.track_matcher import TrackMatcher
-from infra.settings import BrokerSettings, InferenceSettings, MilvusSettings, SinkSettings, WorkerSettings
+from infra.settings import BrokerSettings, MilvusSettings, SinkSettings
 from schemas.events import AnalyticsEventMessage, GeneralEventMessage
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
 from schemas.topics import ANALYTICS_EVENTS, GENERAL_EVENTS
-from streams import detection, extraction, human_tracking, tracking
-from streams.app import create_app
+from streams import extraction
 from streams.models.face_descriptor import FaceExtractor
 from streams.runner import running
-from tests.integration.streams.conftest import TopicReader, publish_clip, publish_config
+from tests.integration.streams.conftest import TopicReader, publish_clip, publish_config, tracking_app
 from tests.support import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -36,7 +35,7 @@ ACCOUNT, STREAM, LIST = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 async def enrol_roxanne(store: FaceStore) -> uuid.UUID:
     """Frame 12 is the clip's first non-black frame; Roxanne's is its largest face."""
     faces = FaceExtractor().extract(cv2.imread(str(DATA / "faces" / "megamind_frame12.jpg")))
-    roxanne = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+    roxanne = max(faces, key=lambda f: f.area)
     face = StoredFace(
         face_id=uuid.uuid4(), account_id=ACCOUNT, external_id="roxanne", user_data="", avatar="", event_id=None,
         create_time=datetime.now(UTC), lists=[LIST], descriptor_version=1001, vector=roxanne.descriptor.tolist(),
@@ -55,11 +54,7 @@ async def pipeline(broker: BrokerSettings, milvus_client: Any) -> AsyncIterator[
             "detector_type": "face", "probe_count": 2, "match_policy": {"list_ids": [str(LIST)]}})],
     )
     await publish_config(broker.bootstrap, config)
-    app = create_app(f"watch-{uuid.uuid4().hex[:8]}", broker, WorkerSettings())
-    inference = InferenceSettings(threads=1, batch_size=4, batch_window_ms=20)
-    detection.register(app, inference)
-    tracking.register(app, inference=inference)
-    human_tracking.register(app)
+    app = tracking_app("watch", broker)
     extraction.register(app)
     matcher = TrackMatcher(broker.bootstrap, f"matcher-{uuid.uuid4().hex[:8]}", store, SinkSettings())
     await matcher.start()
