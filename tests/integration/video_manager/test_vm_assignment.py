@@ -61,6 +61,9 @@ async def test_dead_agent_streams_move_to_the_other(fresh: Manager, kafka_agents
     first: KafkaAgent = await kafka_agents(["people_count"], max_stream_count=5)
     ids = [await fresh.create_stream() for _ in range(2)]
     await eventually(lambda: asyncio.sleep(0, dict(first.running)), lambda r: len(r) == 2, timeout=10)
+    # The first agent's heartbeat must have reported them in_progress before it falls silent.
+    for stream_id in ids:
+        await eventually(lambda: fresh.stream(stream_id), lambda s: s["status"] == 1, timeout=10)
     second: KafkaAgent = await kafka_agents(["people_count"], max_stream_count=5)
     first.beating = False
     died = time.monotonic()
