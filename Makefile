@@ -20,6 +20,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@sh infra/system-deps.sh
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -24,8 +24,8 @@ import cv2
 from agents.video_agent.publisher import FramePublisher
 from agents.video_agent.runner import StreamRunner
 from bench.common import record, scratch_broker, table
+from infra.root.stack import SAMPLE_CLIP
 from infra.settings import AgentSettings
-from infra.stack import SAMPLE_CLIP
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
 
 SETTINGS = AgentSettings(decoder="cpu")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import platform
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
-from infra import embedded
 from infra.kafka import ensure_topics
 from infra.process import free_port
+from infra.root import embedded
 from infra.settings import BrokerSettings
 
 RESULTS = Path(__file__).with_name("RESULTS.md")

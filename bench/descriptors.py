@@ -24,8 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from analytics.face_store import index_params, index_type, rebuild_index, search_params
-from analytics.milvus_store import open_milvus
+from analytics.recognition.face_store import (
+    index_params,
+    index_type,
+    rebuild_index,
+    search_params,
+)
+from analytics.recognition.milvus import open_milvus
 from bench.common import record, table
 from infra.settings import MilvusSettings
 
@@ -135,7 +140,7 @@ def main(sizes: list[int], dims: list[int], budget_s: float, kinds: tuple[str, .
                     print(table(HEADERS, rows[-3:]), flush=True)
         client.close()
     notes = (f"{QUERIES} single-vector queries per row, top-{K}, L2; insert in batches of {BATCH}; "
-             f"ANN = the face store's index past ann_threshold ({SETTINGS.ann_index}, see analytics/face_store.py); "
+             f"ANN = the face store's index past ann_threshold ({SETTINGS.ann_index}, see analytics/recognition/face_store.py); "
              f"wall time {time.perf_counter() - began:.0f} s.")
     if skipped:
         notes += f" Not run (past the {budget_s:.0f} s budget): {', '.join(skipped)}."

@@ -25,13 +25,13 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from agents.video_manager.api import ApiContext, create_api
-from agents.video_manager.health import HealthMonitor
-from agents.video_manager.main import ManagerParts
 from bench.common import record, table
-from infra import embedded
+from infra.health import HealthMonitor
 from infra.kafka import ensure_topics
 from infra.process import free_port
+from infra.root import embedded
+from infra.root.api import ManagerParts
+from infra.root.app import ApiContext, create_api
 from infra.settings import BrokerSettings, ManagerSettings, RedisSettings
 from schemas.agents import AgentRegistration
 from schemas.streams import StreamCreate

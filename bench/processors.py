@@ -19,12 +19,12 @@ import cv2
 import numpy as np
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from agents.video_agent.decoder import iter_frames
-from agents.video_agent.encoder import encode_jpeg
 from agents.video_agent.publisher import FramePublisher
 from bench.common import record, scratch_broker, table
+from infra.media.decode import iter_frames
+from infra.media.jpeg import encode_jpeg
+from infra.root.stack import SAMPLE_CLIP
 from infra.settings import AgentSettings, InferenceSettings, WorkerSettings
-from infra.stack import SAMPLE_CLIP
 from schemas.frames import FrameHeader
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
 from schemas.topics import COUNTS, STREAM_CONFIGS

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
-from analytics import dashboards, sink
-from analytics.chdb_warehouse import ChdbWarehouse
-from analytics.rows import count_row
-from analytics.setup import open_warehouse
+from analytics.events import dashboards, sink
+from analytics.events.chdb_warehouse import ChdbWarehouse
+from analytics.events.rows import count_row
+from analytics.events.setup import open_warehouse
 from bench.common import record, scratch_broker, table
 from infra.settings import CommonSettings, SinkSettings, WarehouseSettings
 from schemas.events import CountSample

@@ -20,15 +20,15 @@ from pathlib import Path
 
 import av
 
-from agents.video_agent.decoder import iter_frames
-from agents.video_agent.encoder import encode_jpeg
 from agents.video_agent.publisher import FramePublisher
-from analytics import sink
-from analytics.chdb_warehouse import ChdbWarehouse
-from analytics.migrate import migrate
+from analytics.events import sink
+from analytics.events.chdb_warehouse import ChdbWarehouse
+from analytics.events.migrate import migrate
 from bench.common import record, scratch_broker, table
+from infra.media.decode import iter_frames
+from infra.media.jpeg import encode_jpeg
+from infra.root.stack import SAMPLE_CLIP
 from infra.settings import AgentSettings, SinkSettings, WorkerSettings
-from infra.stack import SAMPLE_CLIP
 from schemas.frames import FrameHeader
 from streams import frame_stats
 from streams.app import create_app

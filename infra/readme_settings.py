@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from infra.cli import settings_rows
+from infra.settings import settings_rows
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 _BLOCK = re.compile(r"<!-- settings:start -->.*?<!-- settings:end -->", re.S)

@@ -248,3 +248,12 @@ ALL_SETTINGS: tuple[type[BaseSettings], ...] = (
 
 def env_name(cls: type[BaseSettings], field: str) -> str:
     return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
+
+def settings_rows() -> list[tuple[str, str, str]]:
+    rows = []
+    for cls in ALL_SETTINGS:
+        for field, info in cls.model_fields.items():
+            default = info.default if info.default is not None else ""
+            rows.append((env_name(cls, field), str(default), info.description or ""))
+    return rows

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import faust
 
-from infra.settings import BrokerSettings, WorkerSettings
-from schemas.topics import TopicSpec
 from infra.kafka import partitions_for
+from infra.settings import BrokerSettings, WorkerSettings
+from schemas.topics import DEAD_LETTER, TopicSpec
 from streams import fetch_wait
 
 
@@ -46,3 +46,7 @@ def topic(app: faust.App, spec: TopicSpec) -> faust.TopicT:
         compacting=spec.compacted or None,
         retention=spec.retention_ms / 1000 if spec.retention_ms else None,
     )
+
+
+def dead_letter_topic(app: faust.App) -> faust.TopicT:
+    return topic(app, DEAD_LETTER)

@@ -26,18 +26,23 @@ import faust
 import numpy as np
 from redis.exceptions import RedisError
 
-from agents.video_agent.encoder import encode_jpeg
 from infra.claimcheck import ClaimCheck
+from infra.dead_letter import send_dead_letter, validated
+from infra.media.jpeg import encode_jpeg
 from infra.settings import InferenceSettings, RedisSettings
 from schemas.analytics import HumanTrackingParameters, PeopleCountParameters
 from schemas.detections import BoundingBox, Detection, DetectionBatch, Landmark
-from schemas.errors import ANALYTICS_PROCESSING_FAILED, MESSAGE_UNDECODABLE, SERVICE_UNAVAILABLE, SeleneError
+from schemas.errors import (
+    ANALYTICS_PROCESSING_FAILED,
+    MESSAGE_UNDECODABLE,
+    SERVICE_UNAVAILABLE,
+    SeleneError,
+)
 from schemas.frames import FrameHeader
 from schemas.streams import StreamConfig
 from schemas.topics import DETECTIONS, FRAMES
-from streams.app import topic
+from streams.app import dead_letter_topic, topic
 from streams.configs import analytics_of, stream_configs
-from streams.dead_letter import dead_letter_topic, send_dead_letter, validated
 from streams.models.detectors import Found, PersonDetector
 from streams.models.face_hog import HogFaceDetector
 from streams.models.faces import FaceDetector, face_detector

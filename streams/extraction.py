@@ -17,6 +17,7 @@ import cv2
 import faust
 import numpy as np
 
+from infra.dead_letter import send_dead_letter, validated
 from infra.logs import for_stream
 from infra.settings import InferenceSettings
 from schemas.descriptors import Descriptor
@@ -24,8 +25,7 @@ from schemas.errors import ANALYTICS_PROCESSING_FAILED
 from schemas.events import BestShot, HumanTrackingEvent
 from schemas.recognition import BestShotsMessage, TrackDescriptors
 from schemas.topics import BEST_SHOTS, DESCRIPTORS
-from streams.app import topic
-from streams.dead_letter import dead_letter_topic, send_dead_letter, validated
+from streams.app import dead_letter_topic, topic
 from streams.models.body_descriptor import BodyExtractor
 from streams.models.face_descriptor import FaceExtractor
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import faust
 
+from infra.dead_letter import validated
 from schemas.frames import FrameHeader, FrameStat
 from schemas.topics import FRAME_STATS, FRAMES
-from streams.app import topic
-from streams.dead_letter import dead_letter_topic, validated
+from streams.app import dead_letter_topic, topic
 
 PROCESSOR = "frame_stats"
 

@@ -25,6 +25,7 @@ from uuid import UUID
 
 import faust
 
+from infra.dead_letter import validated
 from infra.logs import for_stream
 from schemas.analytics import BestShotFilters, HumanTrackingParameters
 from schemas.detections import Landmark
@@ -39,9 +40,8 @@ from schemas.recognition import BestShotsMessage
 from schemas.streams import StreamConfig
 from schemas.topics import ANALYTICS_EVENTS, BEST_SHOTS, TRACKS
 from schemas.tracks import TrackedObject, TrackUpdate
-from streams.app import topic
+from streams.app import dead_letter_topic, topic
 from streams.configs import NO_ACCOUNT, human_tracking_analytics, stream_configs
-from streams.dead_letter import dead_letter_topic, validated
 from streams.geometry import in_droi, in_roi
 from streams.sampling import RateGate
 

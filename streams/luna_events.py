@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import faust
 
+from infra.dead_letter import validated
 from schemas.analytics import LunaEventCallback
 from schemas.events import AnalyticsEventMessage, GeneralEventMessage, LineCrossingEvent
 from schemas.streams import StreamConfig
 from schemas.topics import ANALYTICS_EVENTS, GENERAL_EVENTS
-from streams.app import topic
+from streams.app import dead_letter_topic, topic
 from streams.configs import analytics_of, stream_configs
-from streams.dead_letter import dead_letter_topic, validated
 
 PROCESSOR = "luna_events"
 

@@ -20,6 +20,7 @@ from uuid import UUID
 
 import faust
 
+from infra.dead_letter import validated
 from infra.logs import for_stream
 from infra.settings import TrackingSettings
 from schemas.analytics import PeopleCountParameters
@@ -33,12 +34,11 @@ from schemas.events import (
     ZoneOccupancyEvent,
 )
 from schemas.streams import StreamConfig
-from schemas.tracks import TrackedObject, TrackUpdate
 from schemas.topics import ANALYTICS_EVENTS, COUNTS, TRACKS
-from streams.app import topic
+from schemas.tracks import TrackedObject, TrackUpdate
+from streams.app import dead_letter_topic, topic
 from streams.configs import NO_ACCOUNT, people_count_analytics, stream_configs
 from streams.crossing import LineCounter, ZoneCounter
-from streams.dead_letter import dead_letter_topic, validated
 from streams.geometry import in_droi, in_roi
 from streams.sampling import RateGate
 

@@ -16,7 +16,7 @@ from typing import Any
 import av
 import numpy as np
 
-from agents.video_agent.decoder import DecodedFrame, iter_frames
+from infra.media.decode import DecodedFrame, iter_frames
 from infra.settings import InferenceSettings, TrackingSettings
 from schemas.events import AnalyticsEventMessage, CountSample
 from schemas.frames import FrameHeader

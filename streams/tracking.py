@@ -22,13 +22,13 @@ import faust
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from infra.dead_letter import validated
 from infra.logs import for_stream
 from infra.settings import InferenceSettings, TrackingSettings
 from schemas.detections import BoundingBox, Detection, DetectionBatch
-from schemas.tracks import TrackedObject, TrackUpdate
 from schemas.topics import DETECTIONS, TRACKS
-from streams.app import topic
-from streams.dead_letter import dead_letter_topic, validated
+from schemas.tracks import TrackedObject, TrackUpdate
+from streams.app import dead_letter_topic, topic
 
 PROCESSOR = "tracking"
 CONFIRM_HITS = 2  # ByteTrack activates a track on its second detection

@@ -13,13 +13,21 @@ from typing import Any
 
 import pytest
 
-from analytics.chdb_warehouse import ChdbWarehouse
-from analytics.milvus_store import open_milvus
-from analytics.setup import open_warehouse
-from infra import embedded
+from analytics.events.chdb_warehouse import ChdbWarehouse
+from analytics.events.setup import open_warehouse
+from analytics.recognition.milvus import open_milvus
 from infra.kafka import ensure_topics
 from infra.process import free_port
-from infra.settings import BrokerSettings, CommonSettings, MilvusSettings, RedisSettings, WarehouseSettings, WorkerSettings
+from infra.root import embedded
+from infra.settings import (
+    BrokerSettings,
+    CommonSettings,
+    MilvusSettings,
+    RedisSettings,
+    WarehouseSettings,
+    WorkerSettings,
+)
+
 
 @pytest.fixture(scope="session")
 def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -13,9 +13,9 @@ from uuid import UUID
 
 import av
 
-from agents.video_agent.decoder import DecoderKind
+from infra.media.decode import DecoderKind
 from schemas.agents import StreamReport
-from schemas.errors import ErrorBody, STREAM_CONNECTION_LOST, VIDEO_DECODING_FAILED
+from schemas.errors import STREAM_CONNECTION_LOST, VIDEO_DECODING_FAILED, ErrorBody
 from schemas.status import StreamStatus
 
 ERROR_REPEAT_SECONDS = 5.0  # LUNA v5.76.4: identical errors at most once per 5 s

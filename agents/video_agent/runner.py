@@ -21,16 +21,21 @@ from urllib.parse import urlsplit
 
 import av
 
-from infra.claimcheck import ClaimCheck, claim_key
 from agents.video_agent.clock import FrameClock
-from agents.video_agent.decoder import Decoder, source_options, to_image
 from agents.video_agent.download import DownloadError, download, is_remote
-from agents.video_agent.encoder import encode_jpeg
 from agents.video_agent.framequeue import FrameQueue
 from agents.video_agent.publisher import FramePublisher
-from agents.video_agent.reporting import StreamState, connection_error, decoding_error, redact
+from agents.video_agent.reporting import (
+    StreamState,
+    connection_error,
+    decoding_error,
+    redact,
+)
 from agents.video_agent.sampling import Sampler, stream_rate
+from infra.claimcheck import ClaimCheck, claim_key
 from infra.logs import for_stream
+from infra.media.decode import Decoder, source_options, to_image
+from infra.media.jpeg import encode_jpeg
 from infra.settings import AgentSettings
 from schemas.errors import ANALYTICS_PROCESSING_FAILED, VIDEO_DOWNLOAD_FAILED, ErrorBody
 from schemas.frames import FrameHeader

@@ -38,7 +38,7 @@ class Stack:
         }
         self.env = env
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "infra.cli", "up", *args],
+            [sys.executable, "-m", "infra.root.cli", "up", *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
         )
         self.lines: queue.Queue[str] = queue.Queue()
@@ -122,7 +122,7 @@ def test_selene_up_runs_the_pipeline_and_stops_clean(stack: Stack) -> None:
     with urllib.request.urlopen(f"http://127.0.0.1:{stack.api_port}/ui", timeout=3) as page:
         assert b"live people counts" in page.read()
     sql = subprocess.run(
-        [sys.executable, "-m", "infra.cli", "sql", "SELECT count() AS n FROM selene.frame_stats"],
+        [sys.executable, "-m", "infra.root.cli", "sql", "SELECT count() AS n FROM selene.frame_stats"],
         capture_output=True, text=True, env=stack.env, timeout=60,
     )
     assert sql.returncode == 0, sql.stderr

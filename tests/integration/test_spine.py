@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from agents.video_agent.decoder import iter_frames
-from agents.video_agent.encoder import encode_jpeg
 from agents.video_agent.publisher import FramePublisher
-from analytics import sink
-from analytics.chdb_warehouse import ChdbWarehouse
+from analytics.events import sink
+from analytics.events.chdb_warehouse import ChdbWarehouse
+from infra.media.decode import iter_frames
+from infra.media.jpeg import encode_jpeg
 from infra.settings import BrokerSettings, SinkSettings, WorkerSettings
 from schemas.deadletter import DeadLetter
 from schemas.frames import FrameHeader

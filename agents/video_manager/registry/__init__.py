@@ -1,4 +1,4 @@
-"""The video manager's registry in Redis: streams, groups, analytics, agents, accounts, tokens, face lists."""
+"""The video manager's registry in Redis: streams, groups, analytics and agents."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from agents.video_manager.registry.collections import Collection
-from agents.video_manager.registry.records import AccountRecord, AgentRecord, StreamRecord
-from agents.video_manager.registry.store import Store
+from agents.video_manager.registry.records import AgentRecord, StreamRecord
 from agents.video_manager.registry.streams import Change, StreamRegistry
-from schemas.accounts import Token
-from schemas.faces import FaceList
+from infra.redis_collection import Collection
+from infra.redis_store import Store
 from schemas.streams import Analytic, Group
 
-__all__ = ["AccountRecord", "AgentRecord", "Change", "Registry", "StreamRecord"]
+__all__ = ["AgentRecord", "Change", "Registry", "StreamRecord"]
 
 
 @dataclass
@@ -24,9 +22,6 @@ class Registry:
     agents: Collection[AgentRecord]
     groups: Collection[Group]
     analytics: Collection[Analytic]
-    accounts: Collection[AccountRecord]
-    tokens: Collection[Token]
-    lists: Collection[FaceList]
 
     @classmethod
     def open(cls, client: aioredis.Redis, prefix: str = "selene:vm") -> Registry:
@@ -37,7 +32,4 @@ class Registry:
             agents=Collection(store, "agent", AgentRecord, "agent"),
             groups=Collection(store, "group", Group, "group"),
             analytics=Collection(store, "analytic", Analytic, "analytic"),
-            accounts=Collection(store, "account", AccountRecord, "account"),
-            tokens=Collection(store, "token", Token, "token"),
-            lists=Collection(store, "list", FaceList, "list"),
         )

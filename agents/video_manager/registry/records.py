@@ -1,4 +1,4 @@
-"""What the registry stores besides LUNA's objects: assignment and restart state, password hashes."""
+"""What the registry stores besides LUNA's objects: assignment and restart state."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.accounts import Account
 from schemas.agents import Agent
 from schemas.streams import Stream
 
@@ -28,10 +27,3 @@ class AgentRecord(BaseModel):
 
     agent: Agent
     transport: Literal["kafka", "rest"]
-
-
-class AccountRecord(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    account: Account
-    password_hash: str

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from agents.video_manager.registry.records import StreamRecord
-from agents.video_manager.registry.store import Store, Tx, load
+from infra.redis_store import Store, Tx, load
 from schemas.errors import OBJECT_NOT_FOUND, SeleneError
 from schemas.status import StreamStatus
 from schemas.streams import StreamLog

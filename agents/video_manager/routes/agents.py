@@ -6,10 +6,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response
 
-from agents.video_manager.auth import Principal
 from agents.video_manager.manager import VideoManager
-from agents.video_manager.routes.deps import access, manager
-from schemas.agents import AgentFeedback, AgentRegistered, AgentRegistration, AgentsPage, FeedbackResponse
+from agents.video_manager.routes.deps import manager
+from infra.auth.access import access
+from infra.auth.authenticator import Principal
+from schemas.agents import (
+    AgentFeedback,
+    AgentRegistered,
+    AgentRegistration,
+    AgentsPage,
+    FeedbackResponse,
+)
 from schemas.streams import StreamsPage
 
 router = APIRouter(tags=["agents"])

@@ -8,12 +8,20 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from agents.video_manager.auth import Principal
 from agents.video_manager.manager import VideoManager
 from agents.video_manager.parameters import check_schema
-from agents.video_manager.routes.deps import Page, PageSize, access, manager, page_of, parse_list, uuid_set
+from agents.video_manager.routes.deps import manager
+from infra.auth.access import access
+from infra.auth.authenticator import Principal
+from infra.http.deps import Page, PageSize, page_of, parse_list, uuid_set
 from schemas.errors import BAD_INPUT_DATA, SeleneError
-from schemas.streams import Analytic, AnalyticCreate, AnalyticCreated, AnalyticIds, AnalyticsPage
+from schemas.streams import (
+    Analytic,
+    AnalyticCreate,
+    AnalyticCreated,
+    AnalyticIds,
+    AnalyticsPage,
+)
 
 router = APIRouter(tags=["analytics"])
 Caller = Depends(access("video_analytic"))

@@ -6,9 +6,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from agents.video_manager.auth import Principal
 from agents.video_manager.manager import VideoManager
-from agents.video_manager.routes.deps import Page, PageSize, access, manager, page_of, parse_list, uuid_set
+from agents.video_manager.routes.deps import manager
+from infra.auth.access import access
+from infra.auth.authenticator import Principal
+from infra.http.deps import Page, PageSize, page_of, parse_list, uuid_set
 from schemas.streams import (
     Group,
     GroupCreate,

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import Protocol
 from uuid import UUID
 
 from fastapi import APIRouter, Request, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
-from agents.video_manager.live_results import Close, Subscription
+from agents.video_manager.live_results import Close, LiveResults, Subscription
+from agents.video_manager.manager import VideoManager
+from infra.auth.authenticator import Authenticator
 from schemas.errors import SERVICE_UNAVAILABLE, SeleneError
 from schemas.streams import Stream
 
-if TYPE_CHECKING:
-    from agents.video_manager.api import ApiContext  # api imports this module
+
+class ApiContext(Protocol):
+    """What the websocket needs of the API's context (None where that part is not running)."""
+
+    results: LiveResults | None
+    auth: Authenticator | None
+    manager: VideoManager | None
 
 router = APIRouter(tags=["streams"])
 

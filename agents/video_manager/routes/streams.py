@@ -8,10 +8,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from agents.video_manager.auth import Principal
 from agents.video_manager.manager import VideoManager
 from agents.video_manager.registry import StreamRecord
-from agents.video_manager.routes.deps import Page, PageSize, access, manager, page_of, parse_list, uuid_set
+from agents.video_manager.routes.deps import manager
+from infra.auth.access import access
+from infra.auth.authenticator import Principal
+from infra.http.deps import Page, PageSize, page_of, parse_list, uuid_set
 from schemas.errors import OBJECT_NOT_FOUND, SeleneError
 from schemas.status import StreamStatus
 from schemas.streams import (

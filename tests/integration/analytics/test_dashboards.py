@@ -7,9 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from analytics import dashboards
-from analytics.chdb_warehouse import ChdbWarehouse
-from analytics.rows import analytics_event_row, count_row, frame_stat_row, general_event_row
+from analytics.events import dashboards
+from analytics.events.chdb_warehouse import ChdbWarehouse
+from analytics.events.rows import (
+    analytics_event_row,
+    count_row,
+    frame_stat_row,
+    general_event_row,
+)
 from schemas.events import AnalyticsEventMessage, CountSample, GeneralEventMessage
 from schemas.frames import FrameStat
 

@@ -8,7 +8,12 @@ from typing import Any
 
 import pytest
 
-from analytics.face_store import FaceFilters, FaceStore, StoredFace, collection_name
+from analytics.recognition.face_store import (
+    FaceFilters,
+    FaceStore,
+    StoredFace,
+    collection_name,
+)
 from infra.settings import MilvusSettings
 from schemas.descriptors import FACE_DLIB_RESNET_128, FACE_HSE_FACERES_1024, similarity
 

@@ -7,10 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from analytics.chdb_warehouse import ChdbWarehouse
-from analytics.general_events import ContentFilter, GeneralEventFilters, GeneralEventStore
-from analytics.rows import general_event_row
-from analytics.stats import StatQuery, StatTarget
+from analytics.events.chdb_warehouse import ChdbWarehouse
+from analytics.events.general_events import (
+    ContentFilter,
+    GeneralEventFilters,
+    GeneralEventStore,
+)
+from analytics.events.rows import general_event_row
+from analytics.events.stats import StatQuery, StatTarget
 from schemas.events import GeneralEventMessage
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from analytics import sink
-from analytics.chdb_warehouse import ChdbWarehouse
+from analytics.events import sink
+from analytics.events.chdb_warehouse import ChdbWarehouse
 from infra.settings import BrokerSettings, SinkSettings
 from schemas.events import AnalyticsEventMessage, CountSample
 from schemas.topics import ANALYTICS_EVENTS, COUNTS

@@ -9,9 +9,9 @@ from pathlib import Path
 import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from agents.video_agent.decoder import iter_frames
-from agents.video_agent.encoder import encode_jpeg
 from agents.video_agent.publisher import FramePublisher
+from infra.media.decode import iter_frames
+from infra.media.jpeg import encode_jpeg
 from infra.settings import BrokerSettings, InferenceSettings, WorkerSettings
 from schemas.frames import FrameHeader
 from schemas.streams import StreamConfig

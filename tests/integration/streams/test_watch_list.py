@@ -14,8 +14,8 @@ from typing import Any
 import cv2
 import pytest
 
-from analytics.face_store import FaceStore, StoredFace
-from analytics.track_matcher import TrackMatcher
+from analytics.recognition.face_store import FaceStore, StoredFace
+from analytics.recognition.track_matcher import TrackMatcher
 from infra.settings import BrokerSettings, MilvusSettings, SinkSettings
 from schemas.events import AnalyticsEventMessage, GeneralEventMessage
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
@@ -23,7 +23,12 @@ from schemas.topics import ANALYTICS_EVENTS, GENERAL_EVENTS
 from streams import extraction
 from streams.models.face_descriptor import FaceExtractor
 from streams.runner import running
-from tests.integration.streams.conftest import TopicReader, publish_clip, publish_config, tracking_app
+from tests.integration.streams.conftest import (
+    TopicReader,
+    publish_clip,
+    publish_config,
+    tracking_app,
+)
 from tests.support import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from agents.video_agent.decoder import Decoder
 from agents.video_agent.publisher import FramePublisher
 from agents.video_agent.runner import StreamRunner
+from infra.media.decode import Decoder
 from infra.settings import AgentSettings
 from schemas.status import StreamStatus
 from tests.support import eventually

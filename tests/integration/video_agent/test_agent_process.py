@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.video_agent.main import demo_stream_id
+from infra.root.agent import demo_stream_id
 from infra.settings import BrokerSettings, RedisSettings
 from tests.support import eventually
 from tests.support_agent import DATA, FrameReader, ManagerDouble
@@ -35,7 +35,7 @@ async def test_agent_process_registers_plays_demo_and_deregisters(
         "SELENE_AGENT_REGISTER_RETRY": "0.5",
     }
     log = (tmp_path / "agent.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "infra.cli", "agent"], env=env, stderr=log, stdout=log)
+    process = subprocess.Popen([sys.executable, "-m", "infra.root.cli", "agent"], env=env, stderr=log, stdout=log)
     try:
         registrations = await eventually(
             lambda: asyncio.sleep(0, [m for m in manager.messages if m.kind == "register"

@@ -16,16 +16,21 @@ import pytest
 import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from agents.video_manager.api import ApiContext, create_api
-from agents.video_manager.health import HealthMonitor
 from agents.video_manager.live_results import LiveResults
-from agents.video_manager.main import ManagerParts
-from agents.video_manager.recognition import Recognition
-from analytics.chdb_warehouse import ChdbWarehouse
-from analytics.face_store import FaceStore
+from analytics.events.chdb_warehouse import ChdbWarehouse
+from analytics.recognition.face_store import FaceStore
+from analytics.recognition.service import Recognition, open_lists
+from infra.health import HealthMonitor
 from infra.lifecycle import stop_within
 from infra.process import free_port
-from infra.settings import BrokerSettings, ManagerSettings, MilvusSettings, RedisSettings
+from infra.root.api import ManagerParts
+from infra.root.app import ApiContext, create_api
+from infra.settings import (
+    BrokerSettings,
+    ManagerSettings,
+    MilvusSettings,
+    RedisSettings,
+)
 from schemas.agents import AgentAnnouncement, AgentMessage, StreamReport
 from schemas.commands import StreamCommand
 from schemas.errors import ErrorBody
@@ -84,7 +89,7 @@ async def start_manager(
     recognition = None
     if milvus is not None:
         store = FaceStore(milvus, MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_"))
-        recognition = Recognition(store, parts.manager.registry.lists)
+        recognition = Recognition(store, open_lists(parts.redis, prefix))
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
         recognition=recognition,

@@ -9,13 +9,13 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from agents.video_manager.api import ApiContext, create_api
-from agents.video_manager.health import HealthMonitor
-from agents.video_manager.main import build_probes
-from analytics.chdb_warehouse import ChdbWarehouse
-from analytics.milvus_store import open_milvus
+from analytics.events.chdb_warehouse import ChdbWarehouse
+from analytics.recognition.milvus import open_milvus
+from infra.health import HealthMonitor
 from infra.heartbeat import Heartbeat
 from infra.process import free_port
+from infra.root.api import build_probes
+from infra.root.app import ApiContext, create_api
 from infra.settings import BrokerSettings, CommonSettings, MilvusSettings, RedisSettings
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

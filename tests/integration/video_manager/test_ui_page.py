@@ -13,11 +13,11 @@ import cv2
 import pytest
 import uvicorn
 
-from agents.video_manager.api import ApiContext, create_api
-from agents.video_manager.health import HealthMonitor
-from analytics.chdb_warehouse import ChdbWarehouse
-from analytics.rows import count_row, frame_stat_row
+from analytics.events.chdb_warehouse import ChdbWarehouse
+from analytics.events.rows import count_row, frame_stat_row
+from infra.health import HealthMonitor
 from infra.process import free_port
+from infra.root.app import ApiContext, create_api
 from schemas.events import CountSample
 from schemas.frames import FrameStat
 

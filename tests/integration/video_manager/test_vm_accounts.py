@@ -30,7 +30,7 @@ async def test_first_admin_and_credentials(vm: Manager) -> None:
 
 
 async def test_passwords_are_stored_hashed(vm: Manager) -> None:
-    registry = vm.parts.manager.registry
+    registry = vm.parts.auth.registry
     account_id = await registry.accounts.id_by_name(ADMIN[0])
     raw = (await registry.store.redis.get(registry.accounts.key(account_id))).decode()
     assert ADMIN[1] not in raw and '"password_hash":"scrypt$' in raw

@@ -14,11 +14,16 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 
-from analytics.chdb_warehouse import ChdbWarehouse
+from analytics.events.chdb_warehouse import ChdbWarehouse
 from infra.process import free_port
 from infra.settings import BrokerSettings, RedisSettings
 from schemas.errors import STREAM_CONNECTION_LOST, VIDEO_DECODE_ERROR
-from tests.integration.video_manager.conftest import FAST, KafkaAgent, Manager, start_manager
+from tests.integration.video_manager.conftest import (
+    FAST,
+    KafkaAgent,
+    Manager,
+    start_manager,
+)
 from tests.support import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

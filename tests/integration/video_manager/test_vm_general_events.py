@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from analytics.chdb_warehouse import ChdbWarehouse
-from analytics.rows import analytics_event_row
+from analytics.events.chdb_warehouse import ChdbWarehouse
+from analytics.events.rows import analytics_event_row
 from schemas.events import AnalyticsEventMessage
-
 from tests.integration.video_manager.conftest import Manager, basic
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

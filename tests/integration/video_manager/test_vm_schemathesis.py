@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from analytics.chdb_warehouse import ChdbWarehouse
+from analytics.events.chdb_warehouse import ChdbWarehouse
 from infra.settings import BrokerSettings, RedisSettings
 from tests.integration.video_manager.conftest import Manager, start_manager
 

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from infra.root.stack import SAMPLE_CLIP, EmbeddedStack
 from infra.settings import ApiSettings
-from infra.stack import SAMPLE_CLIP, EmbeddedStack
 from tests.integration.video_manager.conftest import ADMIN, Manager
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -5,8 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.cli import export_schemas, settings_rows
-from infra.settings import ALL_SETTINGS, env_name
+from infra.root.cli import export_schemas
+from infra.settings import ALL_SETTINGS, env_name, settings_rows
 from schemas.registry import contract_models
 from schemas.topics import CATALOGUE
 
@@ -31,10 +31,10 @@ def test_settings_table_lists_every_env_var() -> None:
 
 def test_cli_runs_as_a_program(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "infra.cli", "schemas", "export", str(tmp_path)],
+        [sys.executable, "-m", "infra.root.cli", "schemas", "export", str(tmp_path)],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "wrote" in result.stdout
-    bad = subprocess.run([sys.executable, "-m", "infra.cli", "nonsense"], capture_output=True, text=True, timeout=60)
+    bad = subprocess.run([sys.executable, "-m", "infra.root.cli", "nonsense"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr

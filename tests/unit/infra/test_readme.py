@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infra.cli import settings_rows
+from infra.settings import settings_rows
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.video_agent.decoder import Decoder, iter_frames, source_options, to_image
+from infra.media.decode import Decoder, iter_frames, source_options, to_image
 from tests.support import write_test_video
 from tests.support_agent import DATA
 

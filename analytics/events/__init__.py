@@ -1,0 +1,1 @@
+"""Events: the ClickHouse warehouse, the sink, analytics and general events, statistics and SQL."""

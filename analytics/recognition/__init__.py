@@ -1,0 +1,1 @@
+"""Recognition: faces, lists and matching over the Milvus stores; the watch-list matcher."""

@@ -1,0 +1,135 @@
+"""Watch lists on streams: each track's face descriptor is matched against its stream's ``match_policy``
+lists, and hits become the track event's ``matches`` plus a general event of type ``match``.
+
+It runs where the face store is (the API process in embedded mode: Milvus Lite allows one process per
+file) and reads ``selene.descriptors`` in its own consumer group. Delivery is at-least-once: offsets are
+committed after the results are sent, and both results carry deterministic ids (the track event's
+``event_id``; ``uuid5(event_id, "match")``), so a replay replaces rather than duplicates them.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from aiokafka import ConsumerRecord
+from pydantic import ValidationError
+
+from analytics.events.sink import Backoff
+from analytics.recognition.face_store import FaceStore
+from infra.consumer import ConsumerService
+from infra.logs import for_stream
+from infra.settings import SinkSettings
+from schemas.descriptors import Descriptor
+from schemas.errors import MESSAGE_INVALID
+from schemas.events import (
+    AnalyticsEventMessage,
+    GeneralEventMessage,
+    HumanTrackingEvent,
+    ListMatch,
+)
+from schemas.recognition import (
+    DEFAULT_MATCH_THRESHOLD,
+    MATCH_EVENT_TYPE,
+    TrackDescriptors,
+)
+from schemas.topics import ANALYTICS_EVENTS, DESCRIPTORS, GENERAL_EVENTS
+
+log = logging.getLogger(__name__)
+PROCESSOR = "matcher"
+
+
+def best_face(track: TrackDescriptors) -> Descriptor | None:
+    """The descriptor of the track's best face shot (best shots are kept best first)."""
+    faces = {d.descriptor_id: d for d in track.descriptors if d.kind == "face"}
+    event = track.event.event
+    assert isinstance(event, HumanTrackingEvent)
+    for shot in event.best_shots:
+        if shot.descriptor_id in faces:
+            return faces[shot.descriptor_id]
+    return None
+
+
+async def match_track(store: FaceStore, track: TrackDescriptors) -> list[ListMatch]:
+    policy = track.match_policy
+    face = best_face(track)
+    if policy is None or face is None:
+        return []
+    threshold = DEFAULT_MATCH_THRESHOLD if policy.threshold is None else policy.threshold
+    [hits] = await store.search(
+        track.event.account_id, face.descriptor_version, [face.vector], list_ids=policy.list_ids, face_ids=None,
+        limit=policy.limit, threshold=threshold,
+    )
+    wanted = set(policy.list_ids)
+    return [
+        ListMatch(list_id=list_id, face_id=stored.face_id, similarity=round(similarity, 6))
+        for stored, similarity in hits
+        for list_id in stored.lists
+        if list_id in wanted
+    ]
+
+
+def results(track: TrackDescriptors, matches: list[ListMatch]) -> tuple[AnalyticsEventMessage, GeneralEventMessage]:
+    """The track event with its matches, and the ``match`` general event an operator is alerted by."""
+    envelope = track.event
+    event = envelope.event
+    assert isinstance(event, HumanTrackingEvent)
+    updated = envelope.model_copy(update={"event": event.model_copy(update={"matches": matches})})
+    alert = GeneralEventMessage(
+        event_id=uuid.uuid5(envelope.event_id, MATCH_EVENT_TYPE), event_type=MATCH_EVENT_TYPE,
+        account_id=envelope.account_id, event_create_time=envelope.create_time, event_end_time=envelope.end_time,
+        stream_id=envelope.stream_id, track_id=event.track_id,
+        event={
+            "track_event_id": str(envelope.event_id),
+            "matches": [m.model_dump(mode="json") for m in matches],
+            "best_shot": next((s.model_dump(mode="json", exclude={"image"}) for s in event.best_shots), None),
+        },
+    )
+    return updated, alert
+
+
+class TrackMatcher(ConsumerService):
+    """The service: consume track descriptors, match, publish."""
+
+    name = PROCESSOR
+
+    def __init__(self, bootstrap: str, group_id: str, store: FaceStore, settings: SinkSettings | None = None) -> None:
+        super().__init__(bootstrap, group_id, [DESCRIPTORS.name])
+        self.store = store
+        self.settings = settings or SinkSettings()
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        backoff = Backoff(self.settings.retry_initial, self.settings.retry_max)
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=500, max_records=50)
+            for records in batch.values():
+                for record in records:
+                    while True:
+                        try:
+                            await self._handle(record)
+                            backoff.reset()
+                            break
+                        except Exception as exc:  # noqa: BLE001 - the store is away: retry, commit nothing
+                            log.warning("matching failed, retrying", extra={"offset": record.offset, "error": str(exc)})
+                            await backoff.wait()
+            if batch:
+                await self._consumer.commit()
+
+    async def _handle(self, record: ConsumerRecord) -> None:
+        assert self._producer is not None
+        try:
+            track = TrackDescriptors.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            await self.dead_letter(record, MESSAGE_INVALID, MESSAGE_INVALID.body("TrackDescriptors", exc.errors(include_url=False)).detail)
+            return
+        matches = await match_track(self.store, track)
+        if not matches:
+            return
+        updated, alert = results(track, matches)
+        key = str(track.stream_id).encode()
+        await self._producer.send_and_wait(ANALYTICS_EVENTS.name, updated.model_dump_json().encode(), key=key)
+        await self._producer.send_and_wait(GENERAL_EVENTS.name, alert.model_dump_json().encode(), key=str(alert.event_id).encode())
+        for_stream(log, track.stream_id).info(
+            "watch-list match", extra={"event_id": str(track.event.event_id), "faces": [str(m.face_id) for m in matches]}
+        )

@@ -1,0 +1,1 @@
+"""Accounts, tokens and permissions: who is calling and what they may do."""

@@ -1,0 +1,1 @@
+"""What every HTTP route shares: LUNA's error body, request ids, query parsing, access checks."""

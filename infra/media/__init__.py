@@ -1,0 +1,1 @@
+"""Media helpers shared by agents and processors: decoding with PyAV, JPEG encoding."""

@@ -1,0 +1,194 @@
+"""``selene api``: the REST API and video manager; in embedded mode it also owns chdb, Milvus Lite and
+the warehouse sink, because those stores admit one process per data path."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import redis.asyncio as aioredis
+import uvicorn
+
+from agents.video_manager.assignment import AssignmentService
+from agents.video_manager.bus import Bus
+from agents.video_manager.live_results import LiveResults
+from agents.video_manager.manager import VideoManager
+from agents.video_manager.registry import Registry
+from analytics.events import sink
+from analytics.events.setup import open_warehouse
+from analytics.events.warehouse import Warehouse
+from analytics.recognition.face_store import FaceStore
+from analytics.recognition.milvus import open_milvus
+from analytics.recognition.service import Recognition, open_lists
+from analytics.recognition.track_matcher import TrackMatcher
+from infra import heartbeat, logs
+from infra.auth.authenticator import Authenticator
+from infra.auth.store import AccountStore
+from infra.health import HealthMonitor, Probe
+from infra.kafka import ensure_topics, probe_broker
+from infra.lifecycle import Service, start_when_possible, stop_within
+from infra.process import ensure_port_free
+from infra.root.app import ApiContext, create_api
+from infra.root.sink import matcher_group, sink_group
+from infra.settings import (
+    ApiSettings,
+    BrokerSettings,
+    CommonSettings,
+    ManagerSettings,
+    MilvusSettings,
+    RedisSettings,
+    SinkSettings,
+    WarehouseSettings,
+    WorkerSettings,
+    env_name,
+)
+
+log = logging.getLogger(__name__)
+STOP_STEP_SECONDS = 10.0  # longest wait for one part to stop before it is abandoned
+
+
+def _heartbeat_probe(client: aioredis.Redis, part: str) -> Probe:
+    async def probe() -> None:
+        if not await heartbeat.alive(client, part):
+            raise ConnectionError(f"no {part} has sent a heartbeat recently")
+
+    return probe
+
+
+def build_probes(
+    broker: BrokerSettings, redis_client: aioredis.Redis, warehouse: Warehouse, milvus: Any, parts: tuple[str, ...]
+) -> dict[str, Probe]:
+    async def broker_probe() -> None:
+        await probe_broker(broker.host, broker.port, timeout=1.0)
+
+    async def redis_probe() -> None:
+        await redis_client.ping()
+
+    async def milvus_probe() -> None:
+        await asyncio.to_thread(milvus.list_collections)
+
+    probes: dict[str, Probe] = {
+        "broker": broker_probe,
+        "redis": redis_probe,
+        "clickhouse": warehouse.ping,
+        "milvus": milvus_probe,
+    }
+    probes.update({part: _heartbeat_probe(redis_client, part) for part in parts})
+    return probes
+
+
+class ManagerParts:
+    """The video manager as one process runs it: registry, Kafka bus, manager, auth, assignment."""
+
+    def __init__(self, redis_url: str, bootstrap: str, settings: ManagerSettings, prefix: str = "selene:vm") -> None:
+        # A blocking pool: a burst of requests waits for a free connection instead of failing.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            redis_url, max_connections=200, timeout=10, socket_timeout=5, socket_connect_timeout=2
+        )
+        self.redis = aioredis.Redis(connection_pool=pool)
+        self.bus = Bus(bootstrap)
+        registry = Registry.open(self.redis, prefix)
+        self.manager = VideoManager(registry, self.bus, settings)
+        self.auth = Authenticator(AccountStore.open(self.redis, prefix), settings)
+        self.assignment = AssignmentService(self.manager, settings, bootstrap)
+
+    async def start(self) -> None:
+        await self.bus.start()
+        await self.manager.start()
+        await self.auth.ensure_admin()
+        await self.assignment.start()
+
+    async def stop(self) -> None:
+        await stop_within("assignment", STOP_STEP_SECONDS, self.assignment.stop())
+        await stop_within("manager", STOP_STEP_SECONDS, self.manager.stop())
+        await stop_within("bus", STOP_STEP_SECONDS, self.bus.stop())
+        await stop_within("redis", STOP_STEP_SECONDS, self.redis.aclose())
+
+
+async def _keep_running(service: Service, beat: heartbeat.Heartbeat | None = None) -> None:
+    """A Kafka service embedded in the API process (sink, matcher): restart it here if it ever ends by itself."""
+    while True:
+        await start_when_possible(service)
+        if beat is not None:
+            await beat.start()
+        try:
+            await service.wait()
+        except Exception as exc:  # noqa: BLE001 - logged and restarted; results are idempotent
+            log.error("service ended, restarting", extra={"service": service.name, "error": str(exc)})
+        if beat is not None:
+            await beat.stop()
+        await service.stop()
+
+
+async def serve() -> None:
+    common, api = CommonSettings(), ApiSettings()
+    broker, redis_settings = BrokerSettings(), RedisSettings()
+    logs.configure("api", common)
+    ensure_port_free("api", api.host, api.port, env_name(ApiSettings, "port"))
+
+    warehouse = await open_warehouse(WarehouseSettings(), common)
+    milvus = await asyncio.to_thread(open_milvus, MilvusSettings(), common)
+    redis_client = aioredis.from_url(redis_settings.url, socket_timeout=1, socket_connect_timeout=1)
+    monitor = HealthMonitor(
+        build_probes(broker, redis_client, warehouse, milvus, ("worker", "agent", "sink")),
+        api.health_interval,
+        api.health_timeout,
+    )
+    await ensure_topics(broker.bootstrap, broker.topic_partitions, broker.replication_factor)
+    manager_settings = ManagerSettings()
+    manager = ManagerParts(redis_settings.url, broker.bootstrap, manager_settings)
+    await manager.start()
+    results = LiveResults(broker.bootstrap, manager.manager, manager_settings, api.ws_queue_size)
+    await results.start()
+    faces = FaceStore(milvus, MilvusSettings())
+    recognition = Recognition(faces, open_lists(manager.redis))
+    matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, SinkSettings())
+    matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
+    context = ApiContext(
+        warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
+        recognition=recognition,
+    )
+    context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
+    await monitor.start()
+
+    beats = [heartbeat.Heartbeat(redis_settings.url, "api")]
+    await beats[0].start()
+    sinker: sink.Sink | None = None
+    sink_task: asyncio.Task[None] | None = None
+    if api.run_sink:
+        sinker = sink.Sink(broker.bootstrap, sink_group(WorkerSettings()), warehouse, SinkSettings())
+        beats.append(heartbeat.Heartbeat(redis_settings.url, "sink"))
+        service = Service("sink", sinker.start, sinker.wait, sinker.stop)
+        sink_task = asyncio.create_task(_keep_running(service, beats[-1]))
+
+    config = uvicorn.Config(
+        create_api(context), host=api.host, port=api.port, log_config=None, access_log=False,
+        timeout_graceful_shutdown=STOP_STEP_SECONDS,
+    )
+    server = uvicorn.Server(config)
+    log.info("api listening", extra={"url": f"http://{api.host}:{api.port}/6"})
+    try:
+        await server.serve()
+    finally:
+        for beat in beats:
+            await beat.stop()
+        if sink_task is not None:
+            sink_task.cancel()
+            await asyncio.gather(sink_task, return_exceptions=True)
+        if sinker is not None:
+            await sinker.stop()
+        matcher_task.cancel()
+        await asyncio.gather(matcher_task, return_exceptions=True)
+        await stop_within("matcher", STOP_STEP_SECONDS, matcher.stop())
+        recognition.close()
+        await stop_within("live results", STOP_STEP_SECONDS, results.stop())
+        await manager.stop()
+        await monitor.stop()
+        await redis_client.aclose()
+        await asyncio.to_thread(milvus.close)
+        await warehouse.stop()
+
+
+def main() -> None:
+    asyncio.run(serve())

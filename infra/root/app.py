@@ -1,0 +1,139 @@
+"""The REST API under ``/6``: LUNA-compatible paths, LUNA's error body, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import onnxruntime
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from agents.video_manager import routes as video_manager_routes
+from agents.video_manager.live_results import LiveResults
+from agents.video_manager.manager import VideoManager
+from analytics.events import routes as events_routes
+from analytics.events.warehouse import Warehouse
+from analytics.recognition import routes as recognition_routes
+from analytics.recognition.service import Recognition
+from infra.auth import routes as auth_routes
+from infra.auth.authenticator import Authenticator
+from infra.health import HealthMonitor
+from infra.http import errors
+from infra.http.mount import Mount
+from infra.http.request_id import RequestIdMiddleware
+from schemas.errors import HEALTHCHECK_ERROR, ErrorBody
+from schemas.rest import FeaturesResponse, HealthResponse, VersionResponse
+
+API_VERSION = 6
+MAX_BODY_BYTES = 16 * 1024 * 1024
+# Documented so that clients (and schemathesis) know every failure's body; 422 replaces FastAPI's own.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in {
+        400: "Bad input: malformed JSON, invalid fields (12022, 12027) or query parameters (12012)",
+        401: "No or wrong credentials (12010, 41006, 41007, 11065)",
+        403: "Not allowed for this account or token (11059, 11061, 11063)",
+        404: "The object does not exist, or belongs to another account (11020)",
+        409: "The name is taken (45006)",
+        413: "The body is over the limit (37003)",
+        422: "No registered agent runs all the stream's analytics (44014)",
+    }.items()
+}
+# Every service's routes, mounted in this one place; a new service adds its MOUNTS here.
+SERVICE_MOUNTS: tuple[Mount, ...] = (
+    *video_manager_routes.MOUNTS,
+    *auth_routes.MOUNTS,
+    *events_routes.MOUNTS,
+    *recognition_routes.MOUNTS,
+)
+_COMPONENTS = ("selene", "faust-streaming", "aiokafka", "av", "chdb", "pymilvus", "redis", "fastapi", "onnxruntime")
+
+
+def package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+@dataclass
+class ApiContext:
+    warehouse: Warehouse
+    health: HealthMonitor
+    started_at: float = field(default_factory=time.time)
+    warehouse_version: str = "unknown"
+    manager: VideoManager | None = None  # None: the platform endpoints only
+    auth: Authenticator | None = None
+    results: LiveResults | None = None  # None: the stream websocket answers 45004
+    recognition: Recognition | None = None  # None: no face store (faces, lists and matcher answer 45004)
+
+
+def create_api(context: ApiContext) -> FastAPI:
+    app = FastAPI(
+        title="Selene",
+        version=package_version("selene"),
+        description=(
+            "Kafka-native video analytics, compatible with LUNA PLATFORM 5's API v6. Live results of a stream: "
+            "the websocket `/6/streams/{stream_id}/ws` (not listed below; see the README)."
+        ),
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.context = context
+    app.add_middleware(errors.BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(RequestIdMiddleware)
+    errors.install(app)
+    app.include_router(_meta_router(context), prefix=f"/{API_VERSION}")
+    mounts: tuple[Mount, ...] = events_routes.PLATFORM_MOUNTS
+    if context.manager is not None:
+        mounts += SERVICE_MOUNTS
+    for mount in mounts:
+        app.include_router(
+            mount.router, prefix=f"/{API_VERSION}" if mount.versioned else "",
+            responses=ERROR_RESPONSES if mount.error_docs else None,
+        )
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return app
+
+
+def _meta_router(context: ApiContext) -> APIRouter:
+    router = APIRouter(tags=["meta"])
+
+    @router.get("/version", response_model=VersionResponse, summary="Versions of Selene and its components")
+    async def version() -> VersionResponse:
+        components = {name: package_version(name) for name in _COMPONENTS}
+        components["clickhouse"] = context.warehouse_version
+        return VersionResponse(version=package_version("selene"), api_version=API_VERSION, components=components)
+
+    @router.get("/features", response_model=FeaturesResponse, summary="What this deployment can do")
+    async def features() -> FeaturesResponse:
+        gpu = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+        return FeaturesResponse(
+            components={"video_manager": context.manager is not None, "events": True, "handlers": False},
+            inference_backend="onnxruntime-cuda" if gpu else "onnxruntime-cpu",
+        )
+
+    @router.get("/health", response_model=HealthResponse, summary="State of every part, probed continuously")
+    async def health() -> HealthResponse:
+        return context.health.snapshot()
+
+    @router.get("/healthcheck", summary="LUNA's healthcheck: 200, or 502 with error 38001 naming the parts down")
+    async def healthcheck() -> JSONResponse:
+        snapshot = context.health.snapshot()
+        down = [p.name for p in snapshot.parts if p.status == "down"]
+        if down:
+            return errors.error_response(HEALTHCHECK_ERROR, ", ".join(down))
+        return JSONResponse({"execution_time": snapshot.execution_time})
+
+    @router.get("/docs/spec", include_in_schema=False)
+    async def spec(request: Request) -> Any:
+        return request.app.openapi()
+
+    return router
