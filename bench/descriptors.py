@@ -1,15 +1,18 @@
-"""Descriptor search in Milvus against exact numpy search of the same vectors, as the face store does it.
+"""Descriptor search on both Milvus engines, Milvus Lite and a Milvus server, against exact numpy search.
 
-For each dimension (128, 512), data kind and size (100k, 1M descriptors):
+For each size (100k, 1M), dimension (128, 512) and data kind, in one run:
   - numpy exact top-5 (the baseline): per-query latency, and the true neighbours;
-  - insert throughput into Milvus (batches of 5000) with the store's FLAT index;
-  - Milvus FLAT and Milvus ANN (the index the store switches to past ``ann_threshold``, built by the
-    store's own ``rebuild_index``): search p50/p99 per single-vector query and recall@5 against numpy.
-Data: "random" is Gaussian vectors scaled to unit length (the hard case for ANN), queries fresh random
-vectors; "clustered" is 1000 Gaussian clusters, queries noisy copies of stored vectors (like re-seen faces).
-Metric L2, as dlib's version 1001. Milvus Lite file in a temp dir (or SELENE_MILVUS_URI for a server).
+  - per engine, the face store's own collection layout and index (HNSW from creation, M=16,
+    efConstruction=200, consistency Session): insert throughput (batches of 5000), then HNSW's ef chosen by
+    measurement (the smallest ef in 16..1024 whose recall@5 against numpy reaches --target-recall, as
+    ``selene milvus calibrate`` does) and search p50/p99 per single-vector query at that ef;
+  - memory: the engine's resident memory grown by the load, per million descriptors.
+Data: "clustered" is 1000 Gaussian clusters, queries noisy copies of stored vectors (like re-seen faces);
+"random" is Gaussian vectors scaled to unit length (the hard case for ANN), queries fresh random vectors.
+Metric L2, as dlib's version 1001. Lite: a file in a temp dir; server: the `milvus` wheel's standalone server.
 Configurations past --budget-s seconds of wall time are skipped and listed as not run.
-Run: `python -m bench.descriptors [--sizes 100000,1000000] [--dims 128,512] [--kinds random,clustered] [--budget-s 900]`.
+Run: `python -m bench.descriptors [--engines lite,server] [--sizes 100000,1000000] [--dims 128,512]
+[--kinds clustered] [--target-recall 0.95] [--budget-s 3600]`.
 """
 
 from __future__ import annotations
@@ -18,26 +21,30 @@ import argparse
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 
-from analytics.recognition.face_store import (
-    index_params,
-    index_type,
-    rebuild_index,
-    search_params,
+from analytics.recognition.face_store import index_params
+from analytics.recognition.index_tuning import (
+    EF_STEPS,
+    EfTrial,
+    choose_ef,
+    exact_neighbours,
+    trial,
 )
 from analytics.recognition.milvus import open_milvus
 from bench.common import record, table
+from infra.root.embedded import MilvusServerProcess
 from infra.settings import MilvusSettings
 
 K = 5
 QUERIES = 200
 BATCH = 5000
-SETTINGS = MilvusSettings()
 
 
 def dataset(kind: str, n: int, dim: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -55,106 +62,149 @@ def unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def timed(fn: Callable[[np.ndarray], list[int]], queries: np.ndarray) -> tuple[list[float], list[list[int]]]:
-    times, found = [], []
+def ms(times: list[float], q: int) -> str:
+    return f"{statistics.quantiles(times, n=100)[q - 1] * 1000:.2f}"
+
+
+def exact_times(data: np.ndarray, queries: np.ndarray) -> list[float]:
+    times = []
     for q in queries:
         began = time.perf_counter()
-        found.append(fn(q))
+        exact_neighbours(data, q[None, :], K, "L2")
         times.append(time.perf_counter() - began)
-    return times, found
+    return times
 
 
-def exact(data: np.ndarray) -> Callable[[np.ndarray], list[int]]:
-    norms = np.einsum("ij,ij->i", data, data)
+class Engine:
+    """A Milvus client plus the processes whose memory it costs."""
 
-    def top(q: np.ndarray) -> list[int]:
-        d = norms - 2 * (data @ q)  # + |q|², the same for every row
-        best = np.argpartition(d, K)[:K]
-        return best[np.argsort(d[best])].tolist()
+    def __init__(self, name: str, client: Any, processes: list[psutil.Process]) -> None:
+        self.name, self.client, self.processes = name, client, processes
 
-    return top
-
-
-def milvus(client: Any, name: str, kind: str) -> Callable[[np.ndarray], list[int]]:
-    params = search_params(kind, "L2", K)
-    return lambda q: [hit["id"] for hit in client.search(name, data=[q.tolist()], limit=K, search_params=params)[0]]
-
-
-def recall(found: list[list[int]], truth: list[list[int]]) -> float:
-    return statistics.mean(len(set(f) & set(t)) / K for f, t in zip(found, truth, strict=True))
+    def rss(self) -> int:
+        total = 0
+        for proc in self.processes:
+            try:
+                total += proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+            except psutil.NoSuchProcess:
+                pass
+        return total
 
 
-def ms(times: list[float], q: int) -> str:
-    return f"{statistics.quantiles(times, n=100)[q - 1] * 1000:.1f}"
+@contextmanager
+def engine(name: str, workdir: Path) -> Iterator[Engine]:
+    if name == "lite":
+        client = open_milvus(MilvusSettings(uri=str(workdir / "bench.db")))
+        # Lite serves from a child process of this one (milvus-lite 3.x) or inside it (2.4).
+        yield Engine("Milvus Lite", client, [psutil.Process()])
+        client.close()
+        return
+    server = MilvusServerProcess(workdir / "server")
+    server.start()
+    try:
+        client = open_milvus(MilvusSettings(uri=server.uri))
+        yield Engine("Milvus server", client, [psutil.Process(server.pid)])
+        client.close()
+    finally:
+        server.stop()
 
 
-def run(client: Any, kind: str, n: int, dim: int, rng: np.random.Generator) -> list[list[str]]:
+def load(eng: Engine, name: str, data: np.ndarray) -> tuple[float, int]:
+    """Create the store's collection layout (HNSW from creation, Session) and insert; returns (rows/s, RSS delta)."""
     from pymilvus import DataType
 
-    data, queries = dataset(kind, n, dim, rng)
-    base_times, truth = timed(exact(data), queries)
-    rows = [[f"{dim}", kind, f"{n:,}", "numpy exact (baseline)", "", "",
-             ms(base_times, 50), ms(base_times, 99), "1.000"]]
-
-    name = f"bench_{kind}_{dim}_{n}"
+    client = eng.client
+    before = eng.rss()
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("id", DataType.INT64, is_primary=True)
-    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-    client.create_collection(name, schema=schema, index_params=index_params(client, "L2", 0, SETTINGS),
-                             consistency_level="Strong")
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=data.shape[1])
+    client.create_collection(name, schema=schema, index_params=index_params(client, "L2", MilvusSettings()),
+                             consistency_level="Session")
     began = time.perf_counter()
-    for start in range(0, n, BATCH):
+    for start in range(0, len(data), BATCH):
         chunk = data[start : start + BATCH]
         client.insert(name, [{"id": start + i, "vector": v} for i, v in enumerate(chunk.tolist())])
-    client.flush(name)  # Milvus Lite scans unflushed rows in Python; the store flushes as it goes
-    insert_rate = n / (time.perf_counter() - began)
+    client.flush(name)  # seals every segment: the index covers all rows (Lite also stops scanning them in Python)
+    rate = len(data) / (time.perf_counter() - began)
+    wait_for_index(client, name)
+    return rate, eng.rss() - before
 
-    flat_times, flat_found = timed(milvus(client, name, "FLAT"), queries)
-    rows.append([f"{dim}", kind, f"{n:,}", "Milvus FLAT", f"{insert_rate:,.0f}", "",
-                 ms(flat_times, 50), ms(flat_times, 99), f"{recall(flat_found, truth):.3f}"])
-    ann = index_type(SETTINGS.ann_threshold + 1, SETTINGS)
-    began = time.perf_counter()
-    rebuild_index(client, name, "L2", max(n, SETTINGS.ann_threshold + 1), SETTINGS)
-    build_s = time.perf_counter() - began
-    ann_times, ann_found = timed(milvus(client, name, ann), queries)
-    rows.append([f"{dim}", kind, f"{n:,}", f"Milvus {ann}", "", f"{build_s:.0f}",
-                 ms(ann_times, 50), ms(ann_times, 99), f"{recall(ann_found, truth):.3f}"])
-    client.drop_collection(name)
+
+def wait_for_index(client: Any, name: str, timeout: float = 3600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = client.describe_index(name, "vector")
+        if int(info.get("pending_index_rows", 0)) == 0 and int(info.get("indexed_rows", 0)) >= int(info.get("total_rows", 0)):
+            return
+        time.sleep(2)
+
+
+def calibrated(eng: Engine, name: str, queries: np.ndarray, truth: list[list[int]], target: float) -> tuple[EfTrial, float]:
+    trials = []
+    for ef in EF_STEPS:
+        trials.append(trial(eng.client, name, "L2", "id", queries, truth, K, ef))
+        if trials[-1].recall >= target:
+            break
+    return choose_ef(trials, target) or trials[-1], trials[-1].recall
+
+
+def run(engines: list[Engine], kind: str, n: int, dim: int, target: float, rng: np.random.Generator) -> list[list[str]]:
+    data, queries = dataset(kind, n, dim, rng)
+    base = exact_times(data, queries)
+    truth = exact_neighbours(data, queries, K, "L2").tolist()
+    rows = [[f"{dim}", kind, f"{n:,}", "numpy exact (baseline)", "", "", "", ms(base, 50), ms(base, 99), "1.000", ""]]
+    for eng in engines:
+        name = f"bench_{kind}_{dim}_{n}"
+        rate, grown = load(eng, name, data)
+        best, _ = calibrated(eng, name, queries, truth, target)
+        p99_ratio = float(best.p99_ms) / (statistics.quantiles(base, n=100)[98] * 1000)
+        rows.append([f"{dim}", kind, f"{n:,}", f"{eng.name} HNSW", f"{rate:,.0f}", f"{grown / 2**20 / (n / 1e6):,.0f}",
+                     f"{best.ef}", f"{best.p50_ms:.2f}", f"{best.p99_ms:.2f}", f"{best.recall:.3f}", f"{p99_ratio:.1f}x"])
+        eng.client.drop_collection(name)
     return rows
 
 
-def main(sizes: list[int], dims: list[int], budget_s: float, kinds: tuple[str, ...] = ("random", "clustered")) -> None:
+def main(engine_names: list[str], sizes: list[int], dims: list[int], kinds: list[str], target: float, budget_s: float) -> None:
     rng = np.random.default_rng(7)
     rows: list[list[str]] = []
     skipped: list[str] = []
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        client = open_milvus(SETTINGS.model_copy(update={"uri": SETTINGS.uri or str(Path(tmp) / "bench.db")}))
-        for n in sizes:
-            for dim in dims:
-                for kind in kinds:
-                    if time.perf_counter() - began > budget_s:
-                        skipped.append(f"{dim}-D {kind} {n:,}")
-                        continue
-                    rows += run(client, kind, n, dim, rng)
-                    print(table(HEADERS, rows[-3:]), flush=True)
-        client.close()
-    notes = (f"{QUERIES} single-vector queries per row, top-{K}, L2; insert in batches of {BATCH}; "
-             f"ANN = the face store's index past ann_threshold ({SETTINGS.ann_index}, see analytics/recognition/face_store.py); "
-             f"wall time {time.perf_counter() - began:.0f} s.")
+        with engines_of(engine_names, Path(tmp)) as engines:
+            for n in sizes:
+                for dim in dims:
+                    for kind in kinds:
+                        if time.perf_counter() - began > budget_s:
+                            skipped.append(f"{dim}-D {kind} {n:,}")
+                            continue
+                        rows += run(engines, kind, n, dim, target, rng)
+                        print(table(HEADERS, rows[-1 - len(engines):]), flush=True)
+    notes = (f"{QUERIES} single-vector queries per row, top-{K}, L2, consistency Session; insert in batches of {BATCH}, "
+             f"then flush and wait for the index; ef = the smallest of {list(EF_STEPS)} reaching recall@{K} >= {target} "
+             f"(measured, analytics/recognition/index_tuning.py); MiB per 1M = resident memory grown by the load; "
+             f"p99 / exact = the engine's p99 over numpy's; wall time {time.perf_counter() - began:.0f} s.")
     if skipped:
         notes += f" Not run (past the {budget_s:.0f} s budget): {', '.join(skipped)}."
-    record("Descriptor search, Milvus vs exact numpy (bench/descriptors.py)", table(HEADERS, rows), notes)
+    record("Descriptor search, Milvus Lite and server vs exact numpy (bench/descriptors.py)", table(HEADERS, rows), notes)
 
 
-HEADERS = ["dim", "data", "descriptors", "search", "insert /s", "index build s", "p50 ms", "p99 ms", "recall@5"]
+@contextmanager
+def engines_of(names: list[str], workdir: Path) -> Iterator[list[Engine]]:
+    with ExitStack() as stack:
+        yield [stack.enter_context(engine(name, workdir / name)) for name in names]
+
+
+HEADERS = ["dim", "data", "descriptors", "search", "insert /s", "MiB per 1M", "ef", "p50 ms", "p99 ms", "recall@5",
+           "p99 / exact"]
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
+    parser.add_argument("--engines", default="lite,server")
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--dims", default="128,512")
-    parser.add_argument("--budget-s", type=float, default=900)
-    parser.add_argument("--kinds", default="random,clustered")
+    parser.add_argument("--kinds", default="clustered")
+    parser.add_argument("--target-recall", type=float, default=0.95)
+    parser.add_argument("--budget-s", type=float, default=3600)
     args = parser.parse_args()
-    main([int(s) for s in args.sizes.split(",")], [int(d) for d in args.dims.split(",")], args.budget_s,
-         tuple(args.kinds.split(",")))
+    main(args.engines.split(","), [int(s) for s in args.sizes.split(",")], [int(d) for d in args.dims.split(",")],
+         args.kinds.split(","), args.target_recall, args.budget_s)

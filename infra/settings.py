@@ -79,11 +79,14 @@ class MilvusSettings(BaseSettings):
     collection_prefix: str = Field(
         "", description="Prefix of Selene's collection names (faces_v1001...), to share one Milvus between deployments."
     )
-    ann_threshold: int = Field(
-        100_000, ge=1, description="Entities in a descriptor collection above which exact FLAT search gives way to an ANN index."
+    index: Literal["HNSW", "FLAT"] = Field(
+        "HNSW", description="Vector index of a new descriptor collection; Milvus builds it per segment in the background."
     )
-    ann_index: Literal["HNSW", "IVF_FLAT"] = Field(
-        "HNSW", description="ANN index of large collections; IVF_FLAT for Milvus Lite 2.4, which lacks HNSW."
+    hnsw_m: int = Field(16, ge=4, le=64, description="HNSW graph degree (M) of new collections.")
+    hnsw_ef_construction: int = Field(200, ge=8, le=512, description="HNSW efConstruction of new collections.")
+    hnsw_ef: int = Field(
+        64, ge=1, le=32768,
+        description="HNSW search ef (at least the limit). Measure it for a target recall: selene milvus calibrate.",
     )
 
 

@@ -82,6 +82,22 @@ def milvus_client(milvus_uri: str) -> Iterator[Any]:
     client.close()
 
 
+@pytest.fixture(scope="session")
+def milvus_server_uri(session_dir: Path) -> Iterator[str]:
+    """A Milvus standalone server for the session, started on first use (some 10-30 s)."""
+    server = embedded.MilvusServerProcess(session_dir / "milvus-server")
+    server.start()
+    yield server.uri
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def milvus_server_client(milvus_server_uri: str) -> Iterator[Any]:
+    client = open_milvus(MilvusSettings(uri=milvus_server_uri))
+    yield client
+    client.close()
+
+
 @pytest.fixture
 def worker_settings() -> WorkerSettings:
     return WorkerSettings(app_id=f"selene-test-{uuid.uuid4().hex[:8]}")

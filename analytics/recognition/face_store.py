@@ -11,18 +11,21 @@ versions never meet: a search only reads the collection of its own version. Fiel
 Milvus scalars are never null here: None is stored as "" (external_id, event_id). ``create_time`` is
 microseconds since the Unix epoch, so a datetime comes back exactly.
 
-Consistency: collections use consistency level Strong, so a search or query right after an insert,
-update, delete or detach sees the change (no stale matches of deleted or detached faces).
+Consistency: Session. Every search, query and read asks for it, so this process (one client: the API
+and the watch-list matcher share it) reads its own writes: a face just created is matchable at once, and
+a face deleted or detached is never matched again. Strong would also wait for every other writer's
+writes, which costs Milvus's time tick (200-400 ms on a server) on every search; Selene's writers are this
+process only.
 
-Index: FLAT (exact) while a collection holds at most ``MilvusSettings.ann_threshold`` entities; when
-it grows past that, the store rebuilds the vector index as ``MilvusSettings.ann_index`` (HNSW, M=16,
-efConstruction=200, searched with ef=max(128, limit); or IVF_FLAT, nlist=4*sqrt(n), nprobe=32).
-Milvus Lite 3.x (the installed one, faiss inside) has FLAT, IVF_FLAT, IVF_SQ8, HNSW and HNSW_SQ;
-Milvus Lite 2.4 only FLAT and IVF_FLAT; a Milvus server all of them. Measured with bench/descriptors.py
-on Milvus Lite 3.2 (100k descriptors, 2 cores), HNSW recall@5 against exact numpy search: 0.998 (128-D)
-and 1.000 (512-D) on clustered data (queries near stored vectors, as re-seen faces are), but 0.41 and
-0.23 on uniform random unit vectors, which have no near neighbours to find; plain faiss HNSW with the
-same parameters gives the same 0.41, and ef=512 0.81. Search p50 ~60 ms with HNSW vs ~90-180 ms FLAT.
+Index: the collection gets its vector index when it is created (``MilvusSettings.index``: HNSW with
+``hnsw_m`` / ``hnsw_ef_construction``, searched with ef = max(``hnsw_ef``, limit)), and Milvus builds it
+per sealed segment in the background while inserts and searches go on; rows not yet indexed (the growing
+segment) are searched exactly, so new faces are found at once and no rebuild ever makes a collection
+unmatchable. ``hnsw_ef`` is measured, not guessed: ``selene milvus calibrate`` (``index_tuning.py``)
+finds the smallest ef whose recall@k against exact search reaches a target on the collection's own
+descriptors. Milvus Lite 3.x (faiss inside) has FLAT, IVF_FLAT, IVF_SQ8, HNSW and HNSW_SQ; a server all
+of them. HNSW recall on uniform random unit vectors is low at any ef that is cheap (they have no near
+neighbours); face descriptors are clustered, and there recall@5 is 0.99+ at ef 64-128 (bench/RESULTS.md).
 
 Distances: Milvus, server and Lite alike, reports L2 as the *squared* Euclidean distance and COSINE as
 the cosine itself; ``distance()`` turns both into what ``schemas.descriptors.similarity`` expects.
@@ -32,9 +35,10 @@ query: 20k unflushed rows made a search take 400 ms instead of 20 ms), so on Lit
 collection after every LITE_FLUSH_ROWS written rows. Milvus servers flush on their own (and rate-limit
 explicit flushes), so there it never flushes.
 
-Concurrency: pymilvus is synchronous, so each public method runs whole in a worker thread, one at a
-time under one asyncio.Lock: attach, detach and update read a row and write it back (no partial
-upserts in Milvus Lite), and an index rebuild releases the collection for a moment.
+Concurrency: pymilvus is synchronous, so each public method runs whole in a worker thread. Searches,
+queries and inserts run side by side (the gRPC client is thread-safe); the methods that read a row and
+write it back (update, attach, detach, delete, dropping a list: no partial upserts in Milvus Lite) take
+one asyncio.Lock, so two of them never interleave.
 
 Order of ``query``: LUNA's, create_time descending then face_id. Milvus query results have no order,
 so the store reads (face_id, create_time) of every match, sorts them in Python and then reads the full
@@ -46,22 +50,19 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import time
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
-from pymilvus import MilvusException
-
 from infra.settings import MilvusSettings
 from schemas.descriptors import DESCRIPTOR_VERSIONS, DescriptorKind, similarity
 
 LISTS_CAPACITY = 256
-HNSW_EF = 128
 LITE_FLUSH_ROWS = 1000
-IVF_NPROBE = 32
+CONSISTENCY = "Session"
 _MAX_TOPK = 16_384  # Milvus's limit on limit (+ offset)
 _VECTOR_INDEX = "vector"
 _KIND_NAMES: dict[DescriptorKind, str] = {"face": "faces", "body": "bodies"}
@@ -135,30 +136,20 @@ def metric(version: int) -> str:
     return _METRICS[DESCRIPTOR_VERSIONS[version].metric]
 
 
-def index_type(entities: int, settings: MilvusSettings) -> str:
-    return "FLAT" if entities <= settings.ann_threshold else settings.ann_index
-
-
-def index_params(client: Any, metric_type: str, entities: int, settings: MilvusSettings) -> Any:
-    kind = index_type(entities, settings)
+def index_params(client: Any, metric_type: str, settings: MilvusSettings) -> Any:
     build: dict[str, int] = {}
-    if kind == "HNSW":
-        build = {"M": 16, "efConstruction": 200}
-    elif kind == "IVF_FLAT":
-        build = {"nlist": max(128, min(65_536, int(4 * math.sqrt(entities))))}
+    if settings.index == "HNSW":
+        build = {"M": settings.hnsw_m, "efConstruction": settings.hnsw_ef_construction}
     params = client.prepare_index_params()
     params.add_index(
-        field_name="vector", index_name=_VECTOR_INDEX, index_type=kind, metric_type=metric_type, params=build
+        field_name="vector", index_name=_VECTOR_INDEX, index_type=settings.index, metric_type=metric_type, params=build
     )
     return params
 
 
-def search_params(kind: str, metric_type: str, limit: int) -> dict[str, Any]:
-    params: dict[str, int] = {}
-    if kind == "HNSW":
-        params = {"ef": max(HNSW_EF, limit)}
-    elif kind == "IVF_FLAT":
-        params = {"nprobe": IVF_NPROBE}
+def search_params(kind: str, metric_type: str, limit: int, ef: int) -> dict[str, Any]:
+    """What a search of an index of type ``kind`` needs; HNSW's ef never below the limit (Milvus requires it)."""
+    params = {"ef": max(ef, limit)} if kind == "HNSW" else {}
     return {"metric_type": metric_type, "params": params}
 
 
@@ -178,29 +169,8 @@ def create_collection(client: Any, name: str, version: int, settings: MilvusSett
     )
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=DESCRIPTOR_VERSIONS[version].dimensions)
     client.create_collection(
-        name, schema=schema, index_params=index_params(client, metric(version), 0, settings), consistency_level="Strong"
+        name, schema=schema, index_params=index_params(client, metric(version), settings), consistency_level=CONSISTENCY
     )
-
-
-_DROP_WAIT_SECONDS = 60.0
-
-
-def rebuild_index(client: Any, name: str, metric_type: str, entities: int, settings: MilvusSettings) -> str:
-    """Replace the vector index by the one ``entities`` calls for; returns its type."""
-    client.release_collection(name)  # Milvus drops an index only of a released collection
-    client.drop_index(name, _VECTOR_INDEX)
-    deadline = time.monotonic() + _DROP_WAIT_SECONDS
-    while True:
-        try:
-            client.create_index(name, index_params(client, metric_type, entities, settings))
-            break
-        except MilvusException as exc:
-            # Milvus Lite finishes dropping a large collection's index after drop_index has returned.
-            if "already exists" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-    client.load_collection(name)
-    return index_type(entities, settings)
 
 
 def distance(score: float, version: int) -> float:
@@ -229,54 +199,54 @@ class FaceStore:
     def __init__(self, client: Any, settings: MilvusSettings, kind: DescriptorKind = "face") -> None:
         self._client, self._settings, self._kind = client, settings, kind
         self._versions = sorted(v for v, d in DESCRIPTOR_VERSIONS.items() if d.kind == kind)
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # read-modify-write methods, one at a time
+        self._opening = threading.Lock()  # _open runs in worker threads side by side
         self._index: dict[int, str] = {}  # version → index type of each collection opened so far
-        self._entities: dict[int, int] = {}  # version → entities, counted on open, raised by inserts
         self._unflushed: dict[int, int] = {}  # version → rows written since the last flush (Milvus Lite)
         self._lite = "://" not in settings.uri  # a file path (or none): Milvus Lite
 
     async def insert(self, *faces: StoredFace) -> None:
         """Add new faces (face_id must be new) with their vectors."""
-        await self._run(self._insert, faces)
+        await self._read(self._insert, faces)
 
     async def get(
         self, account_id: UUID | None, face_ids: Sequence[UUID], with_vectors: bool = False
     ) -> list[StoredFace]:
         """The faces found, in the order asked."""
-        return await self._run(self._get, account_id, face_ids, with_vectors)
+        return await self._read(self._get, account_id, face_ids, with_vectors)
 
     async def update(self, account_id: UUID | None, face_id: UUID, **fields: Any) -> StoredFace | None:
         """Set user_data, external_id, avatar or event_id; None when the face is not found."""
-        return await self._run(self._update, account_id, face_id, fields)
+        return await self._locked(self._update, account_id, face_id, fields)
 
     async def delete(self, account_id: UUID | None, face_ids: Sequence[UUID]) -> list[UUID]:
         """Delete faces; returns those that existed."""
-        return await self._run(self._delete, account_id, face_ids)
+        return await self._locked(self._delete, account_id, face_ids)
 
     async def query(
         self, account_id: UUID | None, filters: FaceFilters, offset: int = 0, limit: int = 100,
         with_vectors: bool = False,
     ) -> list[StoredFace]:
         """A page of matching faces, newest first (create_time desc, then face_id)."""
-        return await self._run(self._query, account_id, filters, offset, limit, with_vectors)
+        return await self._read(self._query, account_id, filters, offset, limit, with_vectors)
 
     async def count(self, account_id: UUID | None, filters: FaceFilters) -> int:
-        return await self._run(self._count, account_id, filters)
+        return await self._read(self._count, account_id, filters)
 
     async def attach(self, account_id: UUID | None, list_id: UUID, face_ids: Sequence[UUID]) -> list[UUID]:
         """Put faces in a list; returns the face ids not found. ValueError past LISTS_CAPACITY lists."""
-        return await self._run(self._relist, account_id, list_id, face_ids, True)
+        return await self._locked(self._relist, account_id, list_id, face_ids, True)
 
     async def detach(self, account_id: UUID | None, list_id: UUID, face_ids: Sequence[UUID]) -> list[UUID]:
         """Take faces out of a list; returns the face ids not found."""
-        return await self._run(self._relist, account_id, list_id, face_ids, False)
+        return await self._locked(self._relist, account_id, list_id, face_ids, False)
 
     async def faces_of_list(self, account_id: UUID | None, list_id: UUID) -> list[UUID]:
-        return await self._run(self._faces_of_list, account_id, list_id)
+        return await self._read(self._faces_of_list, account_id, list_id)
 
     async def drop_list(self, account_id: UUID | None, list_id: UUID, with_faces: bool) -> list[UUID]:
         """Detach every face from the list, or delete them all; returns the faces affected."""
-        return await self._run(self._drop_list, account_id, list_id, with_faces)
+        return await self._locked(self._drop_list, account_id, list_id, with_faces)
 
     async def search(
         self, account_id: UUID | None, version: int, vectors: Sequence[Sequence[float]], *,
@@ -293,7 +263,7 @@ class FaceStore:
             check_vector(vector, version)
         if not 1 <= limit <= _MAX_TOPK:
             raise ValueError(f"limit must be 1..{_MAX_TOPK}, got {limit}")
-        return await self._run(self._search, account_id, version, vectors, list_ids, face_ids, limit, threshold)
+        return await self._read(self._search, account_id, version, vectors, list_ids, face_ids, limit, threshold)
 
     def _check_kind(self, version: int) -> None:
         known = DESCRIPTOR_VERSIONS.get(version)
@@ -302,7 +272,12 @@ class FaceStore:
 
     # ---- synchronous bodies, run one at a time in a worker thread ----
 
-    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
+    async def _read(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Searches, queries and inserts of new faces: side by side, in worker threads."""
+        return await asyncio.to_thread(fn, *args)
+
+    async def _locked(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Read-modify-write bodies, one at a time."""
         async with self._lock:
             return await asyncio.to_thread(fn, *args)
 
@@ -311,22 +286,27 @@ class FaceStore:
         name = collection_name(version, self._settings.collection_prefix)
         if version in self._index:
             return name
-        if not self._client.has_collection(name):
-            if not create:
-                return None
-            create_collection(self._client, name, version, self._settings)
-        self._client.load_collection(name)  # a collection reopened from disk starts released
-        self._index[version] = self._client.describe_index(name, _VECTOR_INDEX)["index_type"]
-        rows = self._client.query(name, filter="", output_fields=["count(*)"])
-        self._entities[version] = int(rows[0]["count(*)"])
-        self._unflushed[version] = 0
+        with self._opening:
+            if version in self._index:
+                return name
+            if not self._client.has_collection(name):
+                if not create:
+                    return None
+                create_collection(self._client, name, version, self._settings)
+            self._client.load_collection(name)  # a collection reopened from disk starts released
+            self._unflushed[version] = 0
+            # The index a collection was created with (an older Selene's FLAT stays FLAT until re-created).
+            self._index[version] = self._client.describe_index(name, _VECTOR_INDEX)["index_type"]
         return name
 
     def _wrote(self, version: int, name: str, rows: int) -> None:
-        self._unflushed[version] += rows
-        if self._lite and self._unflushed[version] >= LITE_FLUSH_ROWS:
+        with self._opening:
+            self._unflushed[version] += rows
+            due = self._lite and self._unflushed[version] >= LITE_FLUSH_ROWS
+            if due:
+                self._unflushed[version] = 0
+        if due:
             self._client.flush(name)
-            self._unflushed[version] = 0
 
     def _opened(self) -> list[tuple[int, str]]:
         return [(v, name) for v in self._versions if (name := self._open(v, create=False))]
@@ -343,15 +323,10 @@ class FaceStore:
             name = self._open(version, create=True)
             self._client.insert(name, rows)
             self._wrote(version, name, len(rows))
-            self._entities[version] += len(rows)
-            if self._index[version] != index_type(self._entities[version], self._settings):
-                self._index[version] = rebuild_index(
-                    self._client, name, metric(version), self._entities[version], self._settings
-                )
 
     def _rows(self, name: str, clauses: Iterable[str], fields: list[str]) -> list[dict[str, Any]]:
         where = " and ".join(clauses) or 'face_id != ""'  # Milvus servers want a filter or a limit
-        return list(self._client.query(name, filter=where, output_fields=fields))
+        return list(self._client.query(name, filter=where, output_fields=fields, consistency_level=CONSISTENCY))
 
     def _find(
         self, account_id: UUID | None, clauses: list[str], with_vectors: bool
@@ -390,8 +365,15 @@ class FaceStore:
             if rows:
                 self._client.delete(name, ids=[r["face_id"] for r in rows])
                 self._wrote(version, name, len(rows))
+                self._settle(name)
                 deleted += [UUID(r["face_id"]) for r in rows]
         return deleted
+
+    def _settle(self, name: str) -> None:
+        """Wait until a delete is applied. A Milvus 2.3 server answers a delete without its timestamp, so a
+        Session read would not wait for it; one Strong read does, and every later read sees the delete."""
+        if not self._lite:
+            self._client.query(name, filter='face_id != ""', output_fields=["face_id"], limit=1, consistency_level="Strong")
 
     def _query(
         self, account_id: UUID | None, filters: FaceFilters, offset: int, limit: int, with_vectors: bool
@@ -457,7 +439,8 @@ class FaceStore:
         hits = self._client.search(
             name, data=[list(map(float, v)) for v in vectors], limit=limit,
             filter=" and ".join(_scoped(account_id, clauses)), output_fields=_SCALARS,
-            search_params=search_params(self._index[version], metric(version), limit),
+            search_params=search_params(self._index[version], metric(version), limit, self._settings.hnsw_ef),
+            consistency_level=CONSISTENCY,
         )
         out = []
         for per_vector in hits:

@@ -162,6 +162,44 @@ def cmd_models(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_milvus_calibrate(args: argparse.Namespace) -> int:
+    from analytics.recognition.face_store import collection_name, metric
+    from analytics.recognition.index_tuning import EF_STEPS, calibrate, choose_ef
+    from analytics.recognition.milvus import open_milvus
+    from infra.errors import StackError
+    from infra.settings import MilvusSettings
+
+    settings = MilvusSettings()
+    try:
+        client = open_milvus(settings)
+    except StackError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    name = collection_name(args.version, settings.collection_prefix)
+    if not client.has_collection(name):
+        print(f"no collection {name}: nothing stored with descriptor_version {args.version}", file=sys.stderr)
+        return 2
+    client.load_collection(name)
+    print(f"{name}: recall@{args.k} against exact search of every stored descriptor, {args.queries} queries")
+    print(f"{'ef':>6} {'recall':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    try:
+        trials = calibrate(client, name, metric(args.version), k=args.k, queries=args.queries, efs=EF_STEPS,
+                           target=args.target_recall)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        client.close()
+    for trial in trials:
+        print(f"{trial.ef:>6} {trial.recall:>8.3f} {trial.p50_ms:>8.2f} {trial.p99_ms:>8.2f}")
+    chosen = choose_ef(trials, args.target_recall)
+    if chosen is None:
+        print(f"no ef up to {EF_STEPS[-1]} reaches recall {args.target_recall}", file=sys.stderr)
+        return 1
+    print(f"set SELENE_MILVUS_HNSW_EF={chosen.ef} (recall {chosen.recall:.3f}, p99 {chosen.p99_ms:.1f} ms)")
+    return 0
+
+
 def _progress(done: int, total: int) -> None:
     total = max(total, 1)
     filled = int(30 * min(done, total) / total)
@@ -261,6 +299,16 @@ def parser() -> argparse.ArgumentParser:
     analyze.add_argument("--params", default=None, help="the analytic's parameters as a JSON object")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     analyze.set_defaults(func=cmd_analyze)
+    milvus = sub.add_parser("milvus", help="the descriptor store")
+    milvus_sub = milvus.add_subparsers(dest="milvus_command", required=True)
+    calibrate = milvus_sub.add_parser(
+        "calibrate", help="measure recall and latency per HNSW ef on the stored descriptors; print the ef to set"
+    )
+    calibrate.add_argument("--version", type=int, default=1001, help="descriptor version (default 1001)")
+    calibrate.add_argument("--target-recall", type=float, default=0.95, help="recall@k to reach (default 0.95)")
+    calibrate.add_argument("--k", type=int, default=5, help="top k (default 5)")
+    calibrate.add_argument("--queries", type=int, default=200, help="stored descriptors used as queries (default 200)")
+    calibrate.set_defaults(func=cmd_milvus_calibrate)
     health = sub.add_parser("healthcheck", help="exit 0 if this host's part is healthy (for containers)")
     health.add_argument("part", choices=("api", *PARTS_WITH_HEARTBEAT))
     health.set_defaults(func=cmd_healthcheck)

@@ -1,11 +1,15 @@
-"""The face store on a real Milvus Lite: CRUD, filters, lists, matching, isolation; hand-computed answers."""
+"""The face and body stores on both real engines, Milvus Lite and a Milvus server: CRUD, filters, lists,
+matching, isolation, read-your-writes, background indexing; hand-computed answers."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 
 from analytics.recognition.face_store import (
@@ -14,27 +18,46 @@ from analytics.recognition.face_store import (
     StoredFace,
     collection_name,
 )
+from analytics.recognition.index_tuning import calibrate, choose_ef
 from infra.settings import MilvusSettings
-from schemas.descriptors import FACE_DLIB_RESNET_128, FACE_HSE_FACERES_1024, similarity
+from schemas.descriptors import (
+    BODY_MOBILENETV2_1280,
+    DESCRIPTOR_VERSIONS,
+    FACE_DLIB_RESNET_128,
+    FACE_HSE_FACERES_1024,
+    similarity,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 ALICE, BOB = uuid.uuid4(), uuid.uuid4()
 
 
-@pytest.fixture
-def client(milvus_client: Any) -> Any:
-    return milvus_client
-
-
-def fresh_settings(**fields: Any) -> MilvusSettings:
-    # A fresh collection prefix per test: tests never see each other's faces.
-    return MilvusSettings(collection_prefix=f"t{uuid.uuid4().hex[:12]}_", **fields)
+@pytest.fixture(params=["lite", "server"])
+def engine(request: pytest.FixtureRequest) -> tuple[Any, str]:
+    """(client, uri) of Milvus Lite or of the Milvus server: every store test runs on both."""
+    if request.param == "lite":
+        return request.getfixturevalue("milvus_client"), request.getfixturevalue("milvus_uri")
+    return request.getfixturevalue("milvus_server_client"), request.getfixturevalue("milvus_server_uri")
 
 
 @pytest.fixture
-def store(client: Any) -> FaceStore:
-    return FaceStore(client, fresh_settings())
+def client(engine: tuple[Any, str]) -> Any:
+    return engine[0]
+
+
+@pytest.fixture
+def fresh(engine: tuple[Any, str]) -> Callable[..., MilvusSettings]:
+    def settings(**fields: Any) -> MilvusSettings:
+        # A fresh collection prefix per test: tests never see each other's faces.
+        return MilvusSettings(uri=engine[1], collection_prefix=f"t{uuid.uuid4().hex[:12]}_", **fields)
+
+    return settings
+
+
+@pytest.fixture
+def store(client: Any, fresh: Callable[..., MilvusSettings]) -> FaceStore:
+    return FaceStore(client, fresh())
 
 
 def vec(*head: float, dim: int = 128) -> list[float]:
@@ -149,8 +172,8 @@ async def test_search_similarity_threshold_limit(store: FaceStore) -> None:
     assert similarity(0.6, FACE_DLIB_RESNET_128) == 0.5
 
 
-async def test_deleted_and_detached_faces_never_match(client: Any) -> None:
-    settings = fresh_settings()
+async def test_deleted_and_detached_faces_never_match(client: Any, fresh: Callable[..., MilvusSettings]) -> None:
+    settings = fresh()
     store = FaceStore(client, settings)
     group = uuid.uuid4()
     kept, deleted, detached = face(vector=vec(0.2)), face(vector=vec(0.0)), face(vector=vec(0.1))
@@ -203,14 +226,64 @@ async def test_versions_are_kept_apart(store: FaceStore) -> None:
         await store.search(ALICE, 2001, [vec(dim=1280)], limit=5)
 
 
-async def test_ann_index_past_threshold(client: Any) -> None:
-    settings = fresh_settings(ann_threshold=20)
+async def test_new_faces_match_at_once_while_the_index_builds(client: Any, fresh: Callable[..., MilvusSettings]) -> None:
+    """The index exists from creation; rows written a moment ago, sealed or not, indexed or not, are found."""
+    settings = fresh()
     store = FaceStore(client, settings)
-    faces = [face(vector=vec(i / 100, 1 - i / 100)) for i in range(30)]
-    await store.insert(*faces[:10])
-    await store.insert(*faces[10:])
     name = collection_name(FACE_DLIB_RESNET_128, settings.collection_prefix)
-    assert client.describe_index(name, "vector")["index_type"] == settings.ann_index
-    [hits] = await store.search(ALICE, FACE_DLIB_RESNET_128, [vec(0.07, 0.93)], limit=3)
-    assert hits[0][0].face_id == faces[7].face_id
-    assert {h.face_id for h, _ in hits[1:]} == {faces[6].face_id, faces[8].face_id}
+    rng = np.random.default_rng(7)
+    batches = [rng.normal(size=(500, 128)).astype(np.float32) for _ in range(4)]
+    for batch in batches:
+        faces = [face(vector=[float(x) for x in row]) for row in batch]
+        await store.insert(*faces)
+        # Read-your-writes: the newest face is its own best match at once.
+        [hits] = await store.search(ALICE, FACE_DLIB_RESNET_128, [faces[-1].vector], limit=1)
+        assert hits[0][0].face_id == faces[-1].face_id
+    assert client.describe_index(name, "vector")["index_type"] == "HNSW"
+    client.flush(name)  # seals the segments: the server now builds their index in the background
+    probe = face(vector=[float(x) for x in rng.normal(size=128)])
+    await store.insert(probe)
+    deadline = time.monotonic() + 3
+    searches = 0
+    while time.monotonic() < deadline:
+        [hits] = await store.search(ALICE, FACE_DLIB_RESNET_128, [probe.vector], limit=1)
+        assert hits[0][0].face_id == probe.face_id
+        searches += 1
+    assert searches > 3
+    assert await store.count(ALICE, FaceFilters()) == 2001
+
+
+async def test_body_store(client: Any, fresh: Callable[..., MilvusSettings]) -> None:
+    """Body descriptors (cosine, version 2001) in their own collection, with the face store's code."""
+    bodies = FaceStore(client, fresh(), kind="body")
+    dims = DESCRIPTOR_VERSIONS[BODY_MOBILENETV2_1280].dimensions
+    same = face(vector=vec(1.0, 0.1, dim=dims), descriptor_version=BODY_MOBILENETV2_1280)
+    other = face(vector=vec(0.0, 1.0, dim=dims), descriptor_version=BODY_MOBILENETV2_1280)
+    await bodies.insert(same, other)
+    [hits] = await bodies.search(ALICE, BODY_MOBILENETV2_1280, [vec(1.0, dim=dims)], limit=2)
+    assert [h.face_id for h, _ in hits] == [same.face_id, other.face_id]
+    assert hits[0][1] > 0.99 and 0.5 <= hits[1][1] < 0.6
+    with pytest.raises(ValueError, match="not a body version"):
+        await bodies.insert(face())
+    assert await bodies.delete(ALICE, [other.face_id]) == [other.face_id]
+    [hits] = await bodies.search(ALICE, BODY_MOBILENETV2_1280, [vec(0.0, 1.0, dim=dims)], limit=2)
+    assert [h.face_id for h, _ in hits] == [same.face_id]
+
+
+async def test_calibrated_ef_reaches_the_target(client: Any, fresh: Callable[..., MilvusSettings]) -> None:
+    """ef is measured on the collection itself: recall@5 against exact search of every stored face."""
+    settings = fresh()
+    store = FaceStore(client, settings)
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(40, 128)).astype(np.float32)
+    data = centres[rng.integers(0, 40, 3000)] + rng.normal(size=(3000, 128)).astype(np.float32) * 0.3
+    for start in range(0, 3000, 1000):
+        await store.insert(*[face(vector=[float(x) for x in row]) for row in data[start : start + 1000]])
+    name = collection_name(FACE_DLIB_RESNET_128, settings.collection_prefix)
+    client.flush(name)
+    trials = calibrate(client, name, "L2", queries=50, efs=(5, 32, 256), seed=1)
+    assert [t.ef for t in trials] == [5, 32, 256]
+    assert trials[-1].recall >= 0.95
+    assert trials[-1].recall >= trials[0].recall
+    chosen = choose_ef(trials, 0.9)
+    assert chosen is not None and chosen.recall >= 0.9
