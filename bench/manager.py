@@ -48,7 +48,7 @@ async def serve(redis_url: str, bootstrap: str, port: int, trivial_port: int) ->
     """The child process: the manager's API and a trivial endpoint, on one event loop."""
     parts = ManagerParts(redis_url, bootstrap, SETTINGS, prefix=f"bench:{uuid.uuid4().hex[:6]}")
     await parts.start()
-    await parts.manager.register_agent(
+    await parts.manager.agents.register(
         AgentRegistration(name="bench", max_stream_count=1_000_000, analytic_names=["people_count"]), "rest"
     )
     context = ApiContext(warehouse=None, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth)  # type: ignore[arg-type]
@@ -103,14 +103,14 @@ async def assignment(redis_url: str, bootstrap: str) -> float:
     try:
         for i in range(AGENTS):
             registration = AgentRegistration(name=f"agent-{i}", max_stream_count=STREAMS // AGENTS, analytic_names=["people_count"])
-            await manager.register_agent(registration, "kafka", uuid.uuid4())
+            await manager.agents.register(registration, "kafka", uuid.uuid4())
         body = StreamCreate.model_validate(BODY)
         account = uuid.uuid4()
-        await asyncio.gather(*(manager.create_stream(account, body) for _ in range(STREAMS)))
+        await asyncio.gather(*(manager.streams.create(account, body) for _ in range(STREAMS)))
         started = time.perf_counter()
         while await manager.registry.streams.pending_ids():
-            await manager.assign_pending()
-        await manager.dispatch()
+            await manager.assignment.assign_pending()
+        await manager.assignment.dispatch()
         took = time.perf_counter() - started
         loads = [len(await manager.registry.streams.ids_of_agent(a.agent.agent_id)) for a in await manager.registry.agents.all()]
         assert loads == [STREAMS // AGENTS] * AGENTS, loads

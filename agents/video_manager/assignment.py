@@ -1,88 +1,84 @@
-"""The assignment service: one leader among the manager instances sharing a Redis runs the rounds
-(agent liveness, restarts, assignment, starts, unpublished configs) and acts on agents' Kafka messages.
-
-Leadership is a Redis lease (SET NX PX, renewed each round by its holder only); when the leader dies,
-its lease runs out and another instance takes over within ``leader_ttl`` plus one interval.
-"""
+"""Assignment: pending streams to agents by capability and ``max_stream_count``, starts to Kafka agents,
+and restarting streams back to pending once their autorestart delay has passed. The leader runs these
+in its round; a replaced stream and a registering agent get their starts at once."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import uuid
+from datetime import UTC, datetime
+from functools import partial
+from uuid import UUID
 
-from agents.video_manager.bus import consume_agent_messages
-from agents.video_manager.manager import VideoManager
-from infra.settings import ManagerSettings
-from schemas.agents import AgentMessage
+from agents.video_manager import states
+from agents.video_manager.commands import AgentCommands
+from agents.video_manager.registry import Registry
+from agents.video_manager.stream_writes import StreamWrites
+from infra.logs import for_stream
+from schemas.status import AgentStatus
 
 log = logging.getLogger(__name__)
 
-_RENEW = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
-return redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
-"""
-_RESIGN = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
 
+class Assignment:
+    def __init__(self, registry: Registry, writes: StreamWrites, commands: AgentCommands) -> None:
+        self._registry = registry
+        self._writes = writes
+        self._commands = commands
 
-class AssignmentService:
-    def __init__(self, manager: VideoManager, settings: ManagerSettings, bootstrap: str) -> None:
-        self.manager = manager
-        self.settings = settings
-        self.bootstrap = bootstrap
-        self.instance = uuid.uuid4().hex
-        self.leader = False
-        self._key = manager.registry.store.key("leader")
-        self._tasks: list[asyncio.Task[None]] = []
+    async def restart_due(self) -> None:
+        """Streams whose autorestart delay has passed go back to pending."""
+        now = datetime.now(UTC)
+        for stream_id in await self._registry.streams.due_restarts(now.timestamp()):
+            await self._writes.update(stream_id, partial(states.restart_if_due, now=now))
 
-    async def start(self) -> None:
-        """Returns once the feedback consumer reads the topic, so no agent message after it is missed."""
-        listening = asyncio.Event()
-        self._tasks = [
-            asyncio.create_task(
-                consume_agent_messages(self.bootstrap, self.manager.bus, self._on_message, listening.set),
-                name="manager-feedback",
-            ),
-            asyncio.create_task(self._loop(), name="manager-assignment"),
-        ]
-        waiter = asyncio.create_task(listening.wait())
-        await asyncio.wait([waiter, self._tasks[0]], return_when=asyncio.FIRST_COMPLETED)
-        if not listening.is_set():
-            waiter.cancel()
-            await self.stop()
-            self._tasks[0].result()  # raises why the consumer could not start
+    async def assign_pending(self) -> int:
+        """Give pending streams, oldest first, to the least loaded ready agent that runs all their
+        analytics and has a free slot. Returns how many were assigned."""
+        streams = self._registry.streams
+        pending = await streams.pending_ids()
+        if not pending:
+            return 0
+        agents = [a.agent for a in await self._registry.agents.all() if a.agent.status == AgentStatus.READY]
+        load = {a.agent_id: len(await streams.ids_of_agent(a.agent_id)) for a in agents}
+        assigned = 0
+        for stream_id in pending:
+            if all(load[a.agent_id] >= a.max_stream_count for a in agents):
+                break
+            record = await streams.get(stream_id)
+            if record is None:
+                continue
+            names = {a.analytic_name for a in record.stream.analytics}
+            fits = [a for a in agents if names <= set(a.analytic_names) and load[a.agent_id] < a.max_stream_count]
+            if not fits:
+                continue
+            chosen = min(fits, key=lambda a: (load[a.agent_id] / a.max_stream_count, a.create_time))
+            change = await self._writes.bookkeep(stream_id, partial(states.take, agent_id=chosen.agent_id))
+            if change.after is not None and change.after.agent_id == chosen.agent_id and change.after is not change.before:
+                load[chosen.agent_id] += 1
+                assigned += 1
+                for_stream(log, stream_id).info("stream assigned", extra={"agent_id": str(chosen.agent_id)})
+        return assigned
 
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
-        if self.leader:
-            await self.manager.registry.store.redis.eval(_RESIGN, 1, self._key, self.instance)
-            self.leader = False
+    async def dispatch(self) -> None:
+        """Send a start to Kafka agents for every assigned stream version they have not been given."""
+        for record in await self._registry.agents.all():
+            if record.transport != "kafka" or record.agent.status != AgentStatus.READY:
+                continue
+            agent_id = record.agent.agent_id
+            for stream_id in await self._registry.streams.ids_of_agent(agent_id):
+                await self._start(agent_id, stream_id)
 
-    async def _on_message(self, message: AgentMessage) -> None:
-        if self.leader:
-            await self.manager.on_agent_message(message)
-
-    async def _elect(self) -> bool:
-        ttl_ms = int(self.settings.leader_ttl * 1000)
-        held = bool(await self.manager.registry.store.redis.eval(_RENEW, 1, self._key, self.instance, ttl_ms))
-        if held != self.leader:
-            log.info("assignment leadership " + ("taken" if held else "lost"), extra={"instance": self.instance})
-        self.leader = held
-        return held
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                if await self._elect():
-                    await self.manager.round()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - Redis or the broker may be down for a while; keep trying
-                log.exception("assignment round failed")
-            await asyncio.sleep(self.settings.assignment_interval)
+    async def _start(self, agent_id: UUID, stream_id: UUID) -> None:
+        stream = await self._registry.streams.get(stream_id)
+        if stream is None or stream.agent_id != agent_id or stream.started_version == stream.stream.version:
+            return
+        # Marked before sending, so that the agent's first report already finds its start on record.
+        mark = partial(states.mark_started, agent_id=agent_id, now=datetime.now(UTC))
+        change = await self._writes.bookkeep(stream_id, mark)
+        if change.after is None or change.after is change.before:
+            return
+        try:
+            await self._commands.send(agent_id, "start", change.after)
+        except Exception:
+            await self._writes.bookkeep(stream_id, states.forget_start)
+            raise

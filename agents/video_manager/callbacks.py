@@ -1,7 +1,7 @@
 """HTTP callbacks: POST a JSON document to a receiver, off the caller's path.
 
-Stream status notifications (``notification_policy``) and live analytics results both send through
-one ``CallbackSender``: a receiver that is slow or down costs at most ``callback_concurrency`` requests
+Stream status notifications (``notification_policy``, sent by ``StatusCallbacks``) and live analytics
+results each send through a ``CallbackSender``: a receiver that is slow or down costs at most ``callback_concurrency`` requests
 in flight and ``callback_backlog`` waiting, never the caller's time.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from uuid import UUID
 
 import httpx
@@ -17,6 +18,7 @@ import httpx
 from infra.logs import for_stream
 from infra.settings import ManagerSettings
 from schemas.analytics import HttpCallback
+from schemas.streams import Stream
 
 log = logging.getLogger(__name__)
 
@@ -63,3 +65,26 @@ class CallbackSender:
         """Let the pending POSTs finish (each is bounded by the timeout), then close the connections."""
         await asyncio.gather(*self._pending, return_exceptions=True)
         await self._http.aclose()
+
+
+class StatusCallbacks:
+    """A stream's ``notification_policy``: its HTTP callbacks are told of every status change."""
+
+    def __init__(self, settings: ManagerSettings) -> None:
+        self._sender = CallbackSender(settings, "status callback")
+
+    def notify(self, stream: Stream, now: datetime) -> None:
+        policy = stream.notification_policy
+        if not policy.enable:
+            return
+        payload = {
+            "stream_id": str(stream.stream_id), "account_id": str(stream.account_id), "version": stream.version,
+            "status": stream.status.luna_name, "time": now.isoformat(),
+            "error": stream.last_error.model_dump() if stream.last_error else None,
+        }
+        for callback in policy.stream_callbacks:
+            if isinstance(callback, HttpCallback):
+                self._sender.send(stream.stream_id, callback, payload)
+
+    async def close(self) -> None:
+        await self._sender.close()

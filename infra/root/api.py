@@ -10,8 +10,8 @@ from typing import Any
 import redis.asyncio as aioredis
 import uvicorn
 
-from agents.video_manager.assignment import AssignmentService
 from agents.video_manager.bus import Bus
+from agents.video_manager.leader import Leader
 from agents.video_manager.live_results import LiveResults
 from agents.video_manager.manager import VideoManager
 from agents.video_manager.registry import Registry
@@ -79,7 +79,7 @@ def build_probes(
 
 
 class ManagerParts:
-    """The video manager as one process runs it: registry, Kafka bus, manager, auth, assignment."""
+    """The video manager as one process runs it: registry, Kafka bus, manager services, auth, the leader."""
 
     def __init__(self, redis_url: str, bootstrap: str, settings: ManagerSettings, prefix: str = "selene:vm") -> None:
         # A blocking pool: a burst of requests waits for a free connection instead of failing.
@@ -91,16 +91,16 @@ class ManagerParts:
         registry = Registry.open(self.redis, prefix)
         self.manager = VideoManager(registry, self.bus, settings)
         self.auth = Authenticator(AccountStore.open(self.redis, prefix), settings)
-        self.assignment = AssignmentService(self.manager, settings, bootstrap)
+        self.leader = Leader(self.manager, settings, bootstrap)
 
     async def start(self) -> None:
         await self.bus.start()
         await self.manager.start()
         await self.auth.ensure_admin()
-        await self.assignment.start()
+        await self.leader.start()
 
     async def stop(self) -> None:
-        await stop_within("assignment", STOP_STEP_SECONDS, self.assignment.stop())
+        await stop_within("leader", STOP_STEP_SECONDS, self.leader.stop())
         await stop_within("manager", STOP_STEP_SECONDS, self.manager.stop())
         await stop_within("bus", STOP_STEP_SECONDS, self.bus.stop())
         await stop_within("redis", STOP_STEP_SECONDS, self.redis.aclose())

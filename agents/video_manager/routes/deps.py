@@ -1,11 +1,31 @@
-"""The video manager, as its routes get it."""
+"""The video manager's services, as its routes get them."""
 
 from __future__ import annotations
 
 from fastapi import Request
 
+from agents.video_manager.analytic_service import AnalyticService
+from agents.video_manager.group_service import GroupService
 from agents.video_manager.manager import VideoManager
+from agents.video_manager.protocol import AgentProtocol
+from agents.video_manager.stream_service import StreamService
 
 
-def manager(request: Request) -> VideoManager:
+def _manager(request: Request) -> VideoManager:
     return request.app.state.context.manager
+
+
+def streams(request: Request) -> StreamService:
+    return _manager(request).streams
+
+
+def groups(request: Request) -> GroupService:
+    return _manager(request).groups
+
+
+def analytics(request: Request) -> AnalyticService:
+    return _manager(request).analytics
+
+
+def agents(request: Request) -> AgentProtocol:
+    return _manager(request).agents

@@ -6,8 +6,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from agents.video_manager.manager import VideoManager
-from agents.video_manager.routes.deps import manager
+from agents.video_manager.group_service import GroupService
+from agents.video_manager.routes import deps
+from agents.video_manager.stream_service import StreamService
 from infra.auth.access import access
 from infra.auth.authenticator import Principal
 from infra.http.deps import Page, PageSize, page_of, parse_list, uuid_set
@@ -23,7 +24,8 @@ from schemas.streams import (
 
 router = APIRouter(tags=["groups"])
 Caller = Depends(access("video_group"))
-Manager = Depends(manager)
+Groups = Depends(deps.groups)
+Streams = Depends(deps.streams)
 
 
 class GroupFilters:
@@ -37,73 +39,71 @@ class GroupFilters:
         self.ids = uuid_set("group_ids", group_ids)
         self.names = parse_list("group_names", group_names, str)
 
-    async def select(self, vm: VideoManager, caller: Principal) -> list[Group]:
-        accounts = caller.readable(self.account_id)
+    async def select(self, service: GroupService, caller: Principal) -> list[Group]:
         return [
             g
-            for g in await vm.registry.groups.all()
-            if g.account_id in accounts
-            and (self.ids is None or g.group_id in self.ids)
-            and (self.names is None or g.group_name in self.names)
+            for g in await service.visible(caller.readable(self.account_id))
+            if (self.ids is None or g.group_id in self.ids) and (self.names is None or g.group_name in self.names)
         ]
 
 
 @router.post("/groups", status_code=201, response_model=GroupCreated, summary="Create a stream group")
-async def create_group(body: GroupCreate, caller: Principal = Caller, vm: VideoManager = Manager) -> GroupCreated:
-    group = await vm.create_group(caller.account_id, body.group_name, body.description)
+async def create_group(body: GroupCreate, caller: Principal = Caller, service: GroupService = Groups) -> GroupCreated:
+    group = await service.create(caller.account_id, body.group_name, body.description)
     return GroupCreated(group_id=group.group_id)
 
 
 @router.get("/groups", response_model=GroupsPage, summary="Groups matching the filters")
 async def get_groups(
     filters: GroupFilters = Depends(), page: int = Page, page_size: int = PageSize,
-    caller: Principal = Caller, vm: VideoManager = Manager,
+    caller: Principal = Caller, service: GroupService = Groups,
 ) -> GroupsPage:
-    return GroupsPage(groups=page_of(await filters.select(vm, caller), page, page_size))
+    return GroupsPage(groups=page_of(await filters.select(service, caller), page, page_size))
 
 
 @router.get("/groups/count", response_model=GroupsCount, summary="How many groups match the filters")
 async def count_groups(
-    filters: GroupFilters = Depends(), caller: Principal = Caller, vm: VideoManager = Manager
+    filters: GroupFilters = Depends(), caller: Principal = Caller, service: GroupService = Groups
 ) -> GroupsCount:
-    return GroupsCount(groups_count=len(await filters.select(vm, caller)))
+    return GroupsCount(groups_count=len(await filters.select(service, caller)))
 
 
 @router.get("/groups/{group_id}", response_model=Group, summary="One group")
 async def get_group(
-    group_id: UUID, account_id: UUID | None = None, caller: Principal = Caller, vm: VideoManager = Manager
+    group_id: UUID, account_id: UUID | None = None, caller: Principal = Caller, service: GroupService = Groups
 ) -> Group:
-    return await vm.group(group_id, caller.readable(account_id))
+    return await service.get(group_id, caller.readable(account_id))
 
 
 @router.patch("/groups/{group_id}", status_code=204, summary="Change a group's description")
-async def patch_group(group_id: UUID, body: GroupPatch, caller: Principal = Caller, vm: VideoManager = Manager) -> Response:
-    await vm.group(group_id, caller.writable)
-    await vm.registry.groups.update(group_id, lambda g: setattr(g, "description", body.description))
+async def patch_group(group_id: UUID, body: GroupPatch, caller: Principal = Caller, service: GroupService = Groups) -> Response:
+    await service.describe(group_id, caller.writable, body.description)
     return Response(status_code=204)
 
 
 @router.delete("/groups/{group_id}", status_code=204, summary="Delete a group, with its streams if with_streams=1")
 async def delete_group(
-    group_id: UUID, with_streams: int = Query(0, ge=0, le=1, description="1: delete the streams too."), caller: Principal = Caller, vm: VideoManager = Manager
+    group_id: UUID, with_streams: int = Query(0, ge=0, le=1, description="1: delete the streams too."),
+    caller: Principal = Caller, service: GroupService = Groups, streams: StreamService = Streams,
 ) -> Response:
-    await vm.delete_group(await vm.group(group_id, caller.writable), bool(with_streams))
+    await streams.delete_group(await service.get(group_id, caller.writable), bool(with_streams))
     return Response(status_code=204)
 
 
 @router.patch("/groups/{group_id}/streams", status_code=204, summary="Pause or resume every stream of a group")
 async def patch_group_streams(
-    group_id: UUID, body: GroupStreamsPatch, caller: Principal = Caller, vm: VideoManager = Manager
+    group_id: UUID, body: GroupStreamsPatch, caller: Principal = Caller, service: GroupService = Groups,
+    streams: StreamService = Streams,
 ) -> Response:
     caller.require("video_stream", "modification")
-    await vm.patch_group_streams(await vm.group(group_id, caller.writable), body.luna_action)
+    await streams.patch_group(await service.get(group_id, caller.writable), body.luna_action)
     return Response(status_code=204)
 
 
 @router.delete("/groups/{group_id}/streams", status_code=204, summary="Delete every stream of a group")
-async def delete_group_streams(group_id: UUID, caller: Principal = Caller, vm: VideoManager = Manager) -> Response:
+async def delete_group_streams(
+    group_id: UUID, caller: Principal = Caller, service: GroupService = Groups, streams: StreamService = Streams
+) -> Response:
     caller.require("video_stream", "deletion")
-    group = await vm.group(group_id, caller.writable)
-    for record in await vm.streams_of_group(group):
-        await vm.delete_stream(record.stream.stream_id, caller.writable)
+    await streams.delete_of_group(await service.get(group_id, caller.writable), caller.writable)
     return Response(status_code=204)

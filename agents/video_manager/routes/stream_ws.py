@@ -59,7 +59,7 @@ async def _readable_stream(
         raise SeleneError(SERVICE_UNAVAILABLE, "live results", "this API runs without them")
     principal = await context.auth.authenticate(_handshake(websocket, token))
     principal.require("video_stream", "view")
-    return (await context.manager.get_stream(stream_id, principal.readable(account_id))).stream
+    return (await context.manager.streams.get(stream_id, principal.readable(account_id))).stream
 
 
 def _handshake(websocket: WebSocket, token: str | None) -> Request:

@@ -8,9 +8,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from agents.video_manager.manager import VideoManager
+from agents.video_manager.group_service import GroupService
 from agents.video_manager.registry import StreamRecord
-from agents.video_manager.routes.deps import manager
+from agents.video_manager.routes import deps
+from agents.video_manager.stream_service import StreamService
 from infra.auth.access import access
 from infra.auth.authenticator import Principal
 from infra.http.deps import Page, PageSize, page_of, parse_list, uuid_set
@@ -31,7 +32,8 @@ from schemas.streams import (
 
 router = APIRouter(tags=["streams"])
 Caller = Depends(access("video_stream"))
-Manager = Depends(manager)
+Streams = Depends(deps.streams)
+Groups = Depends(deps.groups)
 
 
 def _status(value: str) -> StreamStatus:
@@ -68,15 +70,14 @@ class StreamFilters:
         self.sources = parse_list("sources", sources, str)
         self.splittable = splittable
 
-    async def select(self, manager: VideoManager, caller: Principal) -> list[Stream]:
+    async def select(self, streams: StreamService, groups: GroupService, caller: Principal) -> list[Stream]:
         accounts = caller.readable(self.account_id)
         group_ids: set[UUID] | None = None
         if self.group_name is not None:
-            found = [await manager.registry.groups.id_by_name(f"{a}:{self.group_name}") for a in accounts]
-            group_ids = {UUID(g) for g in found if g}
+            group_ids = await groups.ids_named(self.group_name, accounts)
         if self.group_id is not None:
             group_ids = {self.group_id} if group_ids is None else group_ids & {self.group_id}
-        return [r.stream for r in await manager.registry.streams.all() if self._match(r, accounts, group_ids)]
+        return [r.stream for r in await streams.all() if self._match(r, accounts, group_ids)]
 
     def _match(self, record: StreamRecord, accounts: set[UUID], group_ids: set[UUID] | None) -> bool:
         s = record.stream
@@ -97,8 +98,8 @@ class StreamFilters:
 
 
 @router.post("/streams", status_code=201, response_model=StreamCreated, summary="Create a stream")
-async def create_stream(body: StreamCreate, caller: Principal = Caller, vm: VideoManager = Manager) -> StreamCreated:
-    stream = await vm.create_stream(caller.account_id, body)
+async def create_stream(body: StreamCreate, caller: Principal = Caller, streams: StreamService = Streams) -> StreamCreated:
+    stream = await streams.create(caller.account_id, body)
     return StreamCreated(stream_id=stream.stream_id, version=stream.version)
 
 
@@ -109,23 +110,24 @@ async def get_streams(
     page: int = Page,
     page_size: int = PageSize,
     caller: Principal = Caller,
-    vm: VideoManager = Manager,
+    streams: StreamService = Streams,
+    groups: GroupService = Groups,
 ) -> StreamsPage:
-    streams = await filters.select(vm, caller)
-    return StreamsPage(streams=page_of(streams, page, page_size, order))
+    return StreamsPage(streams=page_of(await filters.select(streams, groups, caller), page, page_size, order))
 
 
 @router.get("/streams/count", response_model=StreamsCount, summary="How many streams match the filters")
 async def count_streams(
-    filters: StreamFilters = Depends(), caller: Principal = Caller, vm: VideoManager = Manager
+    filters: StreamFilters = Depends(), caller: Principal = Caller, streams: StreamService = Streams,
+    groups: GroupService = Groups,
 ) -> StreamsCount:
-    return StreamsCount(streams_count=len(await filters.select(vm, caller)))
+    return StreamsCount(streams_count=len(await filters.select(streams, groups, caller)))
 
 
 @router.delete("/streams", status_code=204, summary="Delete streams by id")
-async def delete_streams(body: StreamIds, caller: Principal = Caller, vm: VideoManager = Manager) -> Response:
+async def delete_streams(body: StreamIds, caller: Principal = Caller, streams: StreamService = Streams) -> Response:
     for stream_id in body.stream_ids:
-        await vm.delete_stream(stream_id, caller.writable)
+        await streams.delete(stream_id, caller.writable)
     return Response(status_code=204)
 
 
@@ -150,15 +152,13 @@ class LogFilters:
         self.gte, self.lt = log_time__gte, log_time__lt
         self.frame_gte, self.frame_lt = last_processed_frame_time__gte, last_processed_frame_time__lt
 
-    async def select(self, manager: VideoManager, caller: Principal) -> list[StreamLog]:
-        accounts = caller.readable(self.account_id)
-        return [e for e in await manager.registry.streams.log_entries(self.gte, self.lt) if self._match(e, accounts)]
+    async def select(self, streams: StreamService, caller: Principal) -> list[StreamLog]:
+        return [e for e in await streams.logs(self.gte, self.lt, caller.readable(self.account_id)) if self._match(e)]
 
-    def _match(self, e: StreamLog, accounts: set[UUID]) -> bool:
+    def _match(self, e: StreamLog) -> bool:
         frame = e.last_processed_frame_time
         return (
-            e.account_id in accounts
-            and (self.stream_ids is None or e.stream_id in self.stream_ids)
+            (self.stream_ids is None or e.stream_id in self.stream_ids)
             and (self.statuses is None or e.status in self.statuses)
             and (self.indexes is None or e.analytic_index in self.indexes)
             and (self.frame_gte is None or (frame is not None and frame >= self.frame_gte))
@@ -173,53 +173,52 @@ async def get_logs(
     page: int = Page,
     page_size: int = PageSize,
     caller: Principal = Caller,
-    vm: VideoManager = Manager,
+    streams: StreamService = Streams,
 ) -> StreamLogsPage:
-    logs = await filters.select(vm, caller)
+    logs = await filters.select(streams, caller)
     return StreamLogsPage(logs=page_of(logs, page, page_size, order))
 
 
 @router.delete("/streams/logs", response_model=DeletedCount, summary="Delete status history")
 async def delete_logs(
-    log_time__lt: datetime | None = None, caller: Principal = Caller, vm: VideoManager = Manager
+    log_time__lt: datetime | None = None, caller: Principal = Caller, streams: StreamService = Streams
 ) -> DeletedCount:
-    entries = [e for e in await vm.registry.streams.log_entries(None, log_time__lt) if e.account_id in caller.writable]
-    return DeletedCount(deleted_count=await vm.registry.streams.delete_log_entries(entries))
+    return DeletedCount(deleted_count=await streams.delete_logs(log_time__lt, caller.writable))
 
 
 @router.get("/streams/{stream_id}", response_model=Stream, summary="One stream")
 async def get_stream(
-    stream_id: UUID, account_id: UUID | None = None, caller: Principal = Caller, vm: VideoManager = Manager
+    stream_id: UUID, account_id: UUID | None = None, caller: Principal = Caller, streams: StreamService = Streams
 ) -> Stream:
-    return (await vm.get_stream(stream_id, caller.readable(account_id))).stream
+    return (await streams.get(stream_id, caller.readable(account_id))).stream
 
 
 @router.head("/streams/{stream_id}", summary="Whether the stream exists")
 async def check_stream(
-    stream_id: UUID, account_id: UUID | None = None, caller: Principal = Caller, vm: VideoManager = Manager
+    stream_id: UUID, account_id: UUID | None = None, caller: Principal = Caller, streams: StreamService = Streams
 ) -> Response:
-    await vm.get_stream(stream_id, caller.readable(account_id))
+    await streams.get(stream_id, caller.readable(account_id))
     return Response(status_code=200)
 
 
 @router.put("/streams/{stream_id}", response_model=StreamCreated, summary="Replace a stream (bumps version)")
 async def replace_stream(
-    stream_id: UUID, body: StreamCreate, caller: Principal = Caller, vm: VideoManager = Manager
+    stream_id: UUID, body: StreamCreate, caller: Principal = Caller, streams: StreamService = Streams
 ) -> StreamCreated:
-    stream = await vm.replace_stream(caller.account_id, stream_id, body)
+    stream = await streams.replace(caller.account_id, stream_id, body)
     return StreamCreated(stream_id=stream.stream_id, version=stream.version)
 
 
 @router.patch("/streams/{stream_id}", status_code=204, summary="Pause or resume a stream")
 async def patch_stream(
-    stream_id: UUID, body: StreamPatch, caller: Principal = Caller, vm: VideoManager = Manager
+    stream_id: UUID, body: StreamPatch, caller: Principal = Caller, streams: StreamService = Streams
 ) -> Response:
-    await vm.patch_stream(stream_id, body.luna_action, caller.writable)
+    await streams.patch(stream_id, body.luna_action, caller.writable)
     return Response(status_code=204)
 
 
 @router.delete("/streams/{stream_id}", status_code=204, summary="Delete a stream")
-async def delete_stream(stream_id: UUID, caller: Principal = Caller, vm: VideoManager = Manager) -> Response:
-    if not await vm.delete_stream(stream_id, caller.writable):
+async def delete_stream(stream_id: UUID, caller: Principal = Caller, streams: StreamService = Streams) -> Response:
+    if not await streams.delete(stream_id, caller.writable):
         raise SeleneError(OBJECT_NOT_FOUND, f"stream with id {stream_id}")
     return Response(status_code=204)

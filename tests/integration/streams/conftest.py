@@ -1,10 +1,13 @@
-"""What the processor tests share: publishing a clip as an agent would, and reading a topic back."""
+"""What the processor tests share: publishing frames or a clip as an agent would, and reading a topic back."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -40,24 +43,28 @@ async def publish_config(bootstrap: str, config: StreamConfig) -> None:
         await producer.stop()
 
 
-async def publish_clip(
-    bootstrap: str, clip: Path, stream_id: uuid.UUID, every: int, limit: int, end: bool = False
-) -> int:
-    """Publish up to ``limit`` of every ``every``-th frame of ``clip`` as the agent does, and with ``end``
-    the agent's end-of-video marker after them. Returns the frames sent (the marker not counted)."""
+class EncodedFrame(NamedTuple):
+    """One frame as the agent sends it: its place in the video and its JPEG."""
+
+    frame_number: int
+    time_offset: float
+    jpeg: bytes
+    width: int
+    height: int
+
+
+async def publish_frames(bootstrap: str, stream_id: uuid.UUID, frames: Iterable[EncodedFrame], end: bool = False) -> int:
+    """Publish ``frames`` as the agent does, and with ``end`` the agent's end-of-video marker after them.
+    Returns the frames sent (the marker not counted)."""
     publisher = FramePublisher(bootstrap)
     await publisher.start()
     sent, header = 0, None
     try:
-        for frame in iter_frames(str(clip), every):
-            if sent == limit:
-                break
-            jpeg = encode_jpeg(frame.image, quality=80)
-            height, width = frame.image.shape[:2]
+        for frame in frames:
             header = FrameHeader(
                 stream_id=stream_id, version=1, frame_number=frame.frame_number, time_offset=frame.time_offset,
-                timestamp=datetime.now(UTC), width=width, height=height, size=len(jpeg))
-            await publisher.publish(header, jpeg)
+                timestamp=datetime.now(UTC), width=frame.width, height=frame.height, size=len(frame.jpeg))
+            await publisher.publish(header, frame.jpeg)
             sent += 1
         if end and header is not None:
             await publisher.publish(header.model_copy(update={
@@ -65,6 +72,19 @@ async def publish_clip(
     finally:
         await publisher.stop()
     return sent
+
+
+async def publish_clip(
+    bootstrap: str, clip: Path, stream_id: uuid.UUID, every: int, limit: int, end: bool = False
+) -> int:
+    """Publish up to ``limit`` of every ``every``-th frame of ``clip`` as the agent does, and with ``end``
+    the agent's end-of-video marker after them. Returns the frames sent (the marker not counted)."""
+    encoded = (
+        EncodedFrame(frame.frame_number, frame.time_offset, encode_jpeg(frame.image, quality=80),
+                     frame.image.shape[1], frame.image.shape[0])
+        for frame in islice(iter_frames(str(clip), every), limit)
+    )
+    return await publish_frames(bootstrap, stream_id, encoded, end)
 
 
 class TopicReader:

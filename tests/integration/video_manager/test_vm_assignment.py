@@ -154,16 +154,16 @@ async def test_second_manager_takes_over_when_the_leader_dies(
     leader, stop_leader = await start_manager(redis_server, broker, warehouse, prefix)
     follower, stop_follower = await start_manager(redis_server, broker, warehouse, prefix)
     try:
-        await eventually(lambda: asyncio.sleep(0, leader.parts.assignment.leader), bool, timeout=5)
-        assert not follower.parts.assignment.leader
+        await eventually(lambda: asyncio.sleep(0, leader.parts.leader.held), bool, timeout=5)
+        assert not follower.parts.leader.held
         agent: KafkaAgent = await kafka_agents(["people_count"])
         first = await follower.create_stream()  # any instance serves the API
         await eventually(lambda: asyncio.sleep(0, dict(agent.running)), lambda r: first in r, timeout=10)
-        leader.parts.assignment.leader = False  # dies like a crash: its lease is not given back, it runs out
+        leader.parts.leader.held = False  # dies like a crash: its lease is not given back, it runs out
         await stop_leader()
         second = await follower.create_stream()
         await eventually(lambda: asyncio.sleep(0, dict(agent.running)), lambda r: second in r, timeout=FAST.leader_ttl + 5)
-        assert follower.parts.assignment.leader
+        assert follower.parts.leader.held
         await eventually(lambda: follower.stream(second), lambda s: s["status"] == 1, timeout=5)
     finally:
         await stop_follower()
