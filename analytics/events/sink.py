@@ -7,7 +7,6 @@ sink holds its batch and retries with backoff; it never commits what it has not 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from analytics.events import rows as to_row
 from analytics.events.warehouse import Warehouse
+from infra.backoff import Backoff
 from infra.consumer import ConsumerService
 from infra.settings import SinkSettings
 from schemas.errors import MESSAGE_INVALID, SINK_INSERT_FAILED
@@ -51,19 +51,6 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-class Backoff:
-    def __init__(self, initial: float, maximum: float) -> None:
-        self.initial, self.maximum = initial, maximum
-        self.delay = initial
-
-    async def wait(self) -> None:
-        await asyncio.sleep(self.delay)
-        self.delay = min(self.delay * 2, self.maximum)
-
-    def reset(self) -> None:
-        self.delay = self.initial
-
-
 class BatchWriter:
     """Writes one batch for good: retries while the warehouse is down, and when the warehouse is up
     but refuses the batch, writes row by row and returns the rows it refused (for the dead letter)."""
@@ -86,7 +73,7 @@ class BatchWriter:
                         pass  # it went down mid-batch: retry the whole batch, rows are idempotent
                 log.warning(
                     "warehouse down, holding batch",
-                    extra={"table": table, "rows": len(rows), "error": str(exc), "retry_in": self.backoff.delay},
+                    extra={"table": table, "rows": len(rows), "error": str(exc), "retry_in": self.backoff.upcoming},
                 )
                 await self.backoff.wait()
 

@@ -15,8 +15,8 @@ import uuid
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
-from analytics.events.sink import Backoff
 from analytics.recognition.face_store import FaceStore
+from infra.backoff import Backoff
 from infra.consumer import ConsumerService
 from infra.logs import for_stream
 from infra.settings import SinkSettings
