@@ -12,16 +12,11 @@ from __future__ import annotations
 import logging
 import uuid
 
-from aiokafka import ConsumerRecord
-from pydantic import ValidationError
-
 from analytics.recognition.face_store import FaceStore
-from infra.backoff import Backoff
-from infra.consumer import ConsumerService
+from infra.consumer import ConsumerService, Received
 from infra.logs import for_stream
-from infra.settings import SinkSettings
+from infra.settings import MatcherSettings
 from schemas.descriptors import Descriptor
-from schemas.errors import MESSAGE_INVALID
 from schemas.events import (
     AnalyticsEventMessage,
     GeneralEventMessage,
@@ -93,39 +88,22 @@ class TrackMatcher(ConsumerService):
 
     name = PROCESSOR
 
-    def __init__(self, bootstrap: str, group_id: str, store: FaceStore, settings: SinkSettings | None = None) -> None:
-        super().__init__(bootstrap, group_id, [DESCRIPTORS.name])
+    def __init__(self, bootstrap: str, group_id: str, store: FaceStore, settings: MatcherSettings | None = None) -> None:
+        super().__init__(bootstrap, group_id, {DESCRIPTORS.name: TrackDescriptors}, settings or MatcherSettings())
         self.store = store
-        self.settings = settings or SinkSettings()
 
-    async def _run(self) -> None:
-        assert self._consumer is not None
-        backoff = Backoff(self.settings.retry_initial, self.settings.retry_max)
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=500, max_records=50)
-            for records in batch.values():
-                for record in records:
-                    while True:
-                        try:
-                            await self._handle(record)
-                            backoff.reset()
-                            break
-                        except Exception as exc:  # noqa: BLE001 - the store is away: retry, commit nothing
-                            log.warning("matching failed, retrying", extra={"offset": record.offset, "error": str(exc)})
-                            await backoff.wait()
-            if batch:
-                await self._consumer.commit()
+    async def handle(self, topic: str, received: list[Received]) -> None:
+        # Match the whole batch before publishing anything: a store outage then re-sends nothing.
+        found = []
+        for _, track in received:
+            assert isinstance(track, TrackDescriptors)
+            found.append((track, await match_track(self.store, track)))
+        for track, matches in found:
+            if matches:
+                await self._publish(track, matches)
 
-    async def _handle(self, record: ConsumerRecord) -> None:
+    async def _publish(self, track: TrackDescriptors, matches: list[ListMatch]) -> None:
         assert self._producer is not None
-        try:
-            track = TrackDescriptors.model_validate_json(record.value or b"")
-        except ValidationError as exc:
-            await self.dead_letter(record, MESSAGE_INVALID, MESSAGE_INVALID.body("TrackDescriptors", exc.errors(include_url=False)).detail)
-            return
-        matches = await match_track(self.store, track)
-        if not matches:
-            return
         updated, alert = results(track, matches)
         key = str(track.stream_id).encode()
         await self._producer.send_and_wait(ANALYTICS_EVENTS.name, updated.model_dump_json().encode(), key=key)

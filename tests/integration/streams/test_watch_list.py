@@ -16,7 +16,7 @@ import pytest
 
 from analytics.recognition.face_store import FaceStore, StoredFace
 from analytics.recognition.track_matcher import TrackMatcher
-from infra.settings import BrokerSettings, MilvusSettings, SinkSettings
+from infra.settings import BrokerSettings, MatcherSettings, MilvusSettings
 from schemas.events import AnalyticsEventMessage, GeneralEventMessage
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
 from schemas.topics import ANALYTICS_EVENTS, GENERAL_EVENTS
@@ -61,7 +61,7 @@ async def pipeline(broker: BrokerSettings, milvus_client: Any) -> AsyncIterator[
     await publish_config(broker.bootstrap, config)
     app = tracking_app("watch", broker)
     extraction.register(app)
-    matcher = TrackMatcher(broker.bootstrap, f"matcher-{uuid.uuid4().hex[:8]}", store, SinkSettings())
+    matcher = TrackMatcher(broker.bootstrap, f"matcher-{uuid.uuid4().hex[:8]}", store, MatcherSettings())
     await matcher.start()
     try:
         async with running(app):
