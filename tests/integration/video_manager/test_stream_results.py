@@ -27,7 +27,13 @@ from schemas.analytics import MatchPolicy
 from schemas.deadletter import DeadLetter
 from schemas.descriptors import Descriptor
 from schemas.detections import BoundingBox
-from schemas.events import AnalyticsEventMessage, BestShot, HumanTrackingEvent, PeopleCountEvent, VideoSegment
+from schemas.events import (
+    AnalyticsEventMessage,
+    BestShot,
+    HumanTrackingEvent,
+    PeopleCountEvent,
+    VideoSegment,
+)
 from schemas.recognition import TrackDescriptors
 from schemas.topics import ANALYTICS_EVENTS, DEAD_LETTER, DESCRIPTORS
 from tests.integration.video_manager.conftest import Manager, basic

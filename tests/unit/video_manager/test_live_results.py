@@ -6,7 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from agents.video_manager.live_results import Close, StreamView, Subscription, match_results
+from agents.video_manager.live_results import (
+    Close,
+    StreamView,
+    Subscription,
+    match_results,
+)
 from schemas.events import ListMatch
 from schemas.recognition import TrackMatches
 from schemas.status import StreamStatus
