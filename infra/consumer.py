@@ -1,38 +1,68 @@
-"""The shape of the Kafka services embedded beside the stores (the sink, the watch-list matcher): a consumer
-group with manual commits, a producer for what they emit, and a drain task, with explicit start/wait/stop."""
+"""The loop of the Kafka services embedded beside the stores (the warehouse sink, the watch-list matcher),
+written once: fetch a batch, validate each record (the bad ones go to the dead-letter topic), hand the
+valid ones to the service's ``handle`` step, commit after it succeeded. While ``handle`` raises (a store
+or the broker is down) the batch is held and retried with backoff, and nothing is committed; so delivery
+is at-least-once and the services' results are idempotent. Explicit start/wait/stop.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from pydantic import BaseModel, ValidationError
 
+from infra.backoff import Backoff
 from infra.dead_letter import dead_letter_for
 from infra.kafka import consumer_options
-from schemas.errors import ErrorCode
+from schemas.errors import MESSAGE_INVALID, ErrorCode
 from schemas.topics import DEAD_LETTER
 
 log = logging.getLogger(__name__)
+Received = tuple[ConsumerRecord, BaseModel]  # a record and its validated value
 
 
-class ConsumerService:
+class ConsumerSettings(Protocol):
+    """What each consumer service's settings class (infra.settings) gives the loop."""
+
+    @property
+    def batch_size(self) -> int: ...
+    @property
+    def batch_seconds(self) -> float: ...
+    @property
+    def retry_initial(self) -> float: ...
+    @property
+    def retry_max(self) -> float: ...
+
+
+class ConsumerService(ABC):
+    """A consumer group with manual commits over ``models``' topics (each record validated as its topic's
+    model) and a producer for what the service emits. Subclasses supply ``handle``."""
+
     name = "consumer"
 
-    def __init__(self, bootstrap: str, group_id: str, topics: list[str], **consumer: Any) -> None:
-        self.bootstrap, self.group_id, self.topics = bootstrap, group_id, topics
-        self._consumer_args = consumer
+    def __init__(self, bootstrap: str, group_id: str, models: Mapping[str, type[BaseModel]], settings: ConsumerSettings) -> None:
+        self.bootstrap, self.group_id, self.models, self.settings = bootstrap, group_id, dict(models), settings
+        self.backoff = Backoff(settings.retry_initial, settings.retry_max)
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
+
+    @abstractmethod
+    async def handle(self, topic: str, received: list[Received]) -> None:
+        """Process one partition's valid records, in order. Raise to have the whole batch retried (a
+        store is down); records refused for good are the handler's to dead-letter."""
 
     async def start(self) -> None:
         """Join the group and start draining; raises if the broker cannot be reached."""
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap)
         self._consumer = AIOKafkaConsumer(
-            *self.topics, bootstrap_servers=self.bootstrap, group_id=self.group_id, enable_auto_commit=False,
-            auto_offset_reset="earliest", **self._consumer_args, **consumer_options(),
+            *self.models, bootstrap_servers=self.bootstrap, group_id=self.group_id, enable_auto_commit=False,
+            auto_offset_reset="earliest", max_poll_records=self.settings.batch_size, **consumer_options(),
         )
         try:
             await self._producer.start()
@@ -67,4 +97,37 @@ class ConsumerService:
         await self._producer.send_and_wait(DEAD_LETTER.name, letter.model_dump_json().encode(), key=record.topic.encode())
 
     async def _run(self) -> None:
-        raise NotImplementedError
+        assert self._consumer is not None
+        timeout_ms = int(self.settings.batch_seconds * 1000)
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self.settings.batch_size)
+            for partition, records in batch.items():
+                received = await self._validated(records)
+                if received:
+                    await self._handled(partition.topic, received)
+                await self._consumer.commit({partition: records[-1].offset + 1})
+
+    async def _validated(self, records: list[ConsumerRecord]) -> list[Received]:
+        model = self.models[records[0].topic]
+        received: list[Received] = []
+        for record in records:
+            try:
+                received.append((record, model.model_validate_json(record.value or b"")))
+            except ValidationError as exc:
+                reason = MESSAGE_INVALID.body(model.__name__, exc.errors(include_url=False)).detail
+                await self.dead_letter(record, MESSAGE_INVALID, reason)
+        return received
+
+    async def _handled(self, topic: str, received: list[Received]) -> None:
+        while True:
+            try:
+                await self.handle(topic, received)
+                self.backoff.reset()
+                return
+            except Exception as exc:  # noqa: BLE001 - a store or the broker is away: hold the batch, commit nothing
+                log.warning(
+                    "batch not handled, holding it",
+                    extra={"service": self.name, "topic": topic, "records": len(received), "error": str(exc)[:500],
+                           "retry_in": self.backoff.upcoming},
+                )
+                await self.backoff.wait()

@@ -17,6 +17,7 @@ from schemas.frames import FrameHeader
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
+MAX_REASON = 2000
 
 
 def _text(value: bytes | str | None) -> str | None:
@@ -26,7 +27,9 @@ def _text(value: bytes | str | None) -> str | None:
 
 
 def dead_letter_for(message: Any, error: ErrorCode, reason: str, processor: str) -> DeadLetter:
-    """From a Faust message or an aiokafka record: both carry topic, partition, offset, key, value, headers."""
+    """Every dead letter Selene sends is built here, from a Faust message or an aiokafka record (both
+    carry topic, partition, offset, key, value, headers). The reason is cut to ``MAX_REASON`` characters:
+    a validation error can list every field of a large message."""
     headers = message.headers.items() if isinstance(message.headers, dict) else (message.headers or [])
     raw = message.value if isinstance(message.value, bytes) else str(message.value or "").encode()
     return DeadLetter(
@@ -37,7 +40,7 @@ def dead_letter_for(message: Any, error: ErrorCode, reason: str, processor: str)
         headers={k: _text(v) or "" for k, v in headers},
         value=base64.b64encode(raw).decode(),
         error_code=error.code,
-        reason=reason,
+        reason=reason[:MAX_REASON],
         processor=processor,
         failed_at=datetime.now(UTC),
     )

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import faust
 
+from infra.backoff import Backoff
+
 log = logging.getLogger(__name__)
 
 
@@ -56,7 +58,7 @@ async def stop_within(name: str, seconds: float, stop: Awaitable[None]) -> None:
 
 async def start_when_possible(service: Service, retry_max: float = 30.0) -> None:
     """Start, retrying with backoff while the broker is unreachable, instead of dying."""
-    delay = 1.0
+    backoff = Backoff(1.0, retry_max)
     while True:
         try:
             await service.start()
@@ -66,10 +68,9 @@ async def start_when_possible(service: Service, retry_max: float = 30.0) -> None
             raise
         except Exception as exc:  # noqa: BLE001 - retried; the health page shows the broker down meanwhile
             log.warning("service could not start, retrying",
-                        extra={"service": service.name, "error": str(exc), "retry_in": delay})
+                        extra={"service": service.name, "error": str(exc), "retry_in": backoff.upcoming})
             await service.stop()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, retry_max)
+            await backoff.wait()
 
 
 async def run_process(service: Service, redis_url: str) -> int:

@@ -125,6 +125,19 @@ class SinkSettings(BaseSettings):
     retry_max: float = Field(30.0, gt=0, description="Longest retry delay, seconds.")
 
 
+class MatcherSettings(BaseSettings):
+    """The watch-list matcher: it consumes track descriptors beside the face store (the API process)."""
+
+    model_config = _config("SELENE_MATCHER_")
+
+    batch_size: int = Field(50, ge=1, description="Track descriptors the watch-list matcher takes per fetch.")
+    batch_seconds: float = Field(0.5, gt=0, description="Longest wait to fill a matcher batch, seconds.")
+    retry_initial: float = Field(
+        0.5, gt=0, description="First retry delay when the face store or the broker fails the matcher, s."
+    )
+    retry_max: float = Field(30.0, gt=0, description="Longest retry delay of the matcher, seconds.")
+
+
 class AgentSettings(BaseSettings):
     model_config = _config("SELENE_AGENT_")
 
@@ -241,6 +254,7 @@ ALL_SETTINGS: tuple[type[BaseSettings], ...] = (
     ApiSettings,
     WorkerSettings,
     SinkSettings,
+    MatcherSettings,
     AgentSettings,
     ManagerSettings,
     StackSettings,

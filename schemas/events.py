@@ -103,7 +103,6 @@ class HumanTrackingEvent(Message):
     )
     track_count: int | None = Field(default=None, ge=0)
     event_status: EventStatus
-    matches: list[ListMatch] = Field(default_factory=list)
 
 
 class LineCrossingEvent(Message):

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from schemas.agents import AgentMessage
 from schemas.commands import StreamCommand
 from schemas.deadletter import DeadLetter
-from schemas.recognition import BestShotsMessage, TrackDescriptors
+from schemas.recognition import BestShotsMessage, TrackDescriptors, TrackMatches
 from schemas.detections import DetectionBatch
 from schemas.events import AnalyticsEventMessage, CountSample, GeneralEventMessage
 from schemas.frames import FrameHeader, FrameStat
@@ -118,6 +118,14 @@ DESCRIPTORS = TopicSpec(
     retention_ms=7 * DAY_MS,
     description="Each track's face and body descriptors with its event and match policy, for the matcher.",
 )
+MATCHES = TopicSpec(
+    name="selene.matches",
+    key="stream_id",
+    value_type=TrackMatches,
+    partitions=STREAM_PARTITIONS,
+    retention_ms=7 * DAY_MS,
+    description="The watch-list matcher's hits per ended track, for the stream websocket and callbacks.",
+)
 GENERAL_EVENTS = TopicSpec(
     name="selene.general-events",
     key="event_id",
@@ -161,6 +169,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     COUNTS,
     BEST_SHOTS,
     DESCRIPTORS,
+    MATCHES,
     GENERAL_EVENTS,
     AGENT_FEEDBACK,
     STREAM_COMMANDS,

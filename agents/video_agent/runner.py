@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from agents.video_agent.reporting import (
     redact,
 )
 from agents.video_agent.sampling import Sampler, stream_rate
+from infra.backoff import Backoff
 from infra.claimcheck import ClaimCheck, claim_key
 from infra.logs import for_stream
 from infra.media.decode import Decoder, source_options, to_image
@@ -55,11 +55,6 @@ class Sampled:
 
 
 _END = object()  # the decoder is finished; the publisher flushes and settles the status
-
-
-def backoff(attempt: int, initial: float, longest: float) -> float:
-    """Exponential delay with jitter, so cameras that dropped together do not reconnect together."""
-    return min(longest, initial * 2**attempt) * random.uniform(0.5, 1.0)
 
 
 class StreamRunner:
@@ -151,6 +146,8 @@ class StreamRunner:
                 self._queue.put(_END, drop_oldest=False, stop=self._stop)
 
     def _play(self, reference: str) -> None:
+        # Jittered, so that cameras that dropped together do not reconnect together.
+        backoff = Backoff(self.settings.reconnect_initial, self.settings.reconnect_max, jitter=True)
         attempt = 0
         while not self._stop.is_set():
             decoded_before = self.state.decoded
@@ -168,7 +165,7 @@ class StreamRunner:
                     return
                 self._report(error, exc)
             attempt = 0 if self.state.decoded > decoded_before else attempt + 1
-            if self._stop.wait(backoff(attempt, self.settings.reconnect_initial, self.settings.reconnect_max)):
+            if self._stop.wait(backoff.delay(attempt)):
                 return
 
     def _session(self, reference: str) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -14,10 +12,10 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.agents import AgentMessage
 from schemas.commands import StreamCommand
-from schemas.deadletter import DeadLetter
 from schemas.errors import MESSAGE_INVALID
 from schemas.streams import StreamConfig
 from schemas.topics import AGENT_FEEDBACK, DEAD_LETTER, STREAM_COMMANDS, STREAM_CONFIGS
+from infra.dead_letter import dead_letter_for
 from infra.kafka import consumer_options
 
 log = logging.getLogger(__name__)
@@ -58,17 +56,7 @@ class Bus:
         await self._send(STREAM_CONFIGS.name, str(stream_id), None)
 
     async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
-        letter = DeadLetter(
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key.decode(errors="replace") if record.key else None,
-            value=base64.b64encode(record.value or b"").decode(),
-            error_code=MESSAGE_INVALID.code,
-            reason=reason[:2000],
-            processor="video-manager",
-            failed_at=datetime.now(UTC),
-        )
+        letter = dead_letter_for(record, MESSAGE_INVALID, reason, "video-manager")
         await self._send(DEAD_LETTER.name, record.topic, letter)
 
 

@@ -1,8 +1,10 @@
 """Live analytics results: every analytics event, as it happens, to the stream's websocket clients and
-to the HTTP callbacks of the analytic that made it.
+to the HTTP callbacks of the analytic that made it; and every watch-list match result the same way.
 
-Each API instance reads ``selene.analytics-events`` from its end without a consumer group, so every
-instance sees every event and serves its own websocket clients. It also reads ``selene.stream-configs``:
+Each API instance reads ``selene.analytics-events`` and ``selene.matches`` from their end without a
+consumer group, so every instance sees every event and serves its own websocket clients. An event is
+delivered once, from the first topic; a matched track's hits once more, from the second, as
+``{"human_tracking": {"event_id", "track_id", "matches"}}``. It also reads ``selene.stream-configs``:
 a config tells of a new version or a status change, which refreshes the cached stream and sends its
 websocket clients a status message. What delivery needs of a stream (status, error, callbacks) is kept
 per stream version, so an event costs no Redis read.
@@ -32,9 +34,10 @@ from infra.settings import ManagerSettings
 from schemas.analytics import AnalyticCallback, HttpCallback
 from schemas.errors import MESSAGE_INVALID, OBJECT_NOT_FOUND, ErrorBody
 from schemas.events import AnalyticsEventMessage
+from schemas.recognition import TrackMatches
 from schemas.status import StreamStatus
 from schemas.streams import Stream, StreamConfig
-from schemas.topics import ANALYTICS_EVENTS, STREAM_CONFIGS
+from schemas.topics import ANALYTICS_EVENTS, MATCHES, STREAM_CONFIGS
 
 log = logging.getLogger(__name__)
 _CALLBACKS = TypeAdapter(list[AnalyticCallback])
@@ -66,6 +69,14 @@ class StreamView:
             "error": self.error.model_dump() if self.error else None,
             "analytics_results": results or {},
         }
+
+
+def match_results(found: TrackMatches) -> dict[str, Any]:
+    """A matched track's results, under the key of the analytic that made the track (human_tracking)."""
+    return {"human_tracking": {
+        "event_id": str(found.event_id), "track_id": found.track_id,
+        "matches": [m.model_dump(mode="json") for m in found.matches],
+    }}
 
 
 def _http_callbacks(stream_id: UUID, parameters: dict[str, Any]) -> tuple[HttpCallback, ...]:
@@ -121,7 +132,7 @@ class LiveResults:
     async def start(self) -> None:
         """Returns once the consumer holds its positions: every event published after it is delivered."""
         self._consumer = AIOKafkaConsumer(
-            ANALYTICS_EVENTS.name, STREAM_CONFIGS.name, bootstrap_servers=self._bootstrap, group_id=None,
+            ANALYTICS_EVENTS.name, MATCHES.name, STREAM_CONFIGS.name, bootstrap_servers=self._bootstrap, group_id=None,
             auto_offset_reset="latest", **consumer_options(),
         )
         await self._consumer.start()
@@ -162,6 +173,8 @@ class LiveResults:
                 try:
                     if record.topic == STREAM_CONFIGS.name:
                         await self._on_config(record)
+                    elif record.topic == MATCHES.name:
+                        await self._on_matches(record)
                     else:
                         await self._on_event(record)
                 except Exception:  # noqa: BLE001 - one bad record (or Redis away) must not end delivery
@@ -177,16 +190,29 @@ class LiveResults:
             log.warning("invalid analytics event", extra={"offset": record.offset, "error": str(exc)[:500]})
             await self._manager.bus.dead_letter(record, f"{MESSAGE_INVALID.detail}: {exc}")
             return
-        view = await self._view(message.stream_id, message.version)
+        results = {message.event_type: message.event.model_dump(mode="json")}
+        await self._deliver(message.stream_id, message.version, message.analytic_index, results)
+
+    async def _on_matches(self, record: ConsumerRecord) -> None:
+        try:
+            found = TrackMatches.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            log.warning("invalid match result", extra={"offset": record.offset, "error": str(exc)[:500]})
+            await self._manager.bus.dead_letter(record, f"{MESSAGE_INVALID.detail}: {exc}")
+            return
+        await self._deliver(found.stream_id, found.version, found.analytic_index, match_results(found))
+
+    async def _deliver(self, stream_id: UUID, version: int, analytic_index: int, results: dict[str, Any]) -> None:
+        """To the stream's websocket clients, and to the HTTP callbacks of the analytic that made it."""
+        view = await self._view(stream_id, version)
         if view is None:
             return  # the stream is gone
-        results = {message.event_type: message.event.model_dump(mode="json")}
         document = view.message(results)
-        self._publish(message.stream_id, json.dumps(document))
-        if message.version != view.version or message.analytic_index >= len(view.callbacks):
-            return  # an event of an older version: its analytics (and callbacks) may no longer exist
-        for callback in view.callbacks[message.analytic_index]:
-            self._sender.send(message.stream_id, callback, {"stream_id": str(message.stream_id), **document})
+        self._publish(stream_id, json.dumps(document))
+        if version != view.version or analytic_index >= len(view.callbacks):
+            return  # a result of an older version: its analytics (and callbacks) may no longer exist
+        for callback in view.callbacks[analytic_index]:
+            self._sender.send(stream_id, callback, {"stream_id": str(stream_id), **document})
 
     async def _on_config(self, record: ConsumerRecord) -> None:
         stream_id = UUID((record.key or b"").decode())

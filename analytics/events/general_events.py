@@ -18,7 +18,9 @@ from pydantic import Field
 
 from analytics.events import sql, stats
 from analytics.events.event_table import EventTable, iso_times
+from analytics.events.rows import general_event_row
 from schemas.base import Body
+from schemas.events import GeneralEventMessage
 
 TABLE = "general_events"
 _CONTENT = re.compile(r"^event\.(?P<path>[^_:][^:]*?)(?:__(?P<op>[a-z]+))?(?::(?P<type>string|integer|numeric))?$")
@@ -167,6 +169,10 @@ class GeneralEventStore(EventTable[GeneralEventFilters]):
     FILTERS = GeneralEventFilters
     where = staticmethod(general_where)
     to_event = staticmethod(to_event)
+
+    async def save(self, events: list[GeneralEventMessage]) -> None:
+        """Store the events at once; saving an event_id again stores it once (the table collapses on it)."""
+        await self.warehouse.insert(TABLE, [general_event_row(e) for e in events])
 
     async def delete(self, event_id: UUID, accounts: set[UUID]) -> bool:
         if await self.get(event_id, accounts) is None:

@@ -2,25 +2,25 @@
 
 Delivery is at-least-once with idempotent tables: a batch's offsets are committed only after its
 insert succeeded, and the tables collapse replays on the record's id. While the warehouse is down the
-sink holds its batch and retries with backoff; it never commits what it has not written.
+sink holds its batch and retries with backoff (infra.consumer's loop); it never commits what it has
+not written. A batch the warehouse is up but refuses is written row by row, and the rows it refuses
+go to the dead-letter topic.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from analytics.events import rows as to_row
 from analytics.events.warehouse import Warehouse
-from infra.consumer import ConsumerService
+from infra.consumer import ConsumerService, Received
 from infra.settings import SinkSettings
-from schemas.errors import MESSAGE_INVALID, SINK_INSERT_FAILED
+from schemas.errors import SINK_INSERT_FAILED
 from schemas.events import AnalyticsEventMessage, CountSample, GeneralEventMessage
 from schemas.frames import FrameStat
 from schemas.topics import (
@@ -31,7 +31,6 @@ from schemas.topics import (
     TopicSpec,
 )
 
-log = logging.getLogger(__name__)
 PROCESSOR = "sink"
 
 
@@ -51,62 +50,8 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-class Backoff:
-    def __init__(self, initial: float, maximum: float) -> None:
-        self.initial, self.maximum = initial, maximum
-        self.delay = initial
-
-    async def wait(self) -> None:
-        await asyncio.sleep(self.delay)
-        self.delay = min(self.delay * 2, self.maximum)
-
-    def reset(self) -> None:
-        self.delay = self.initial
-
-
-class BatchWriter:
-    """Writes one batch for good: retries while the warehouse is down, and when the warehouse is up
-    but refuses the batch, writes row by row and returns the rows it refused (for the dead letter)."""
-
-    def __init__(self, warehouse: Warehouse, settings: SinkSettings) -> None:
-        self.warehouse = warehouse
-        self.backoff = Backoff(settings.retry_initial, settings.retry_max)
-
-    async def write(self, table: str, rows: list[tuple[ConsumerRecord, dict[str, Any]]]) -> list[tuple[ConsumerRecord, str]]:
-        while True:
-            try:
-                await self.warehouse.insert(table, [row for _, row in rows])
-                self.backoff.reset()
-                return []
-            except Exception as exc:  # noqa: BLE001 - classify below, never crash the worker
-                if await self._warehouse_up():
-                    try:
-                        return await self._write_each(table, rows)
-                    except ConnectionError:
-                        pass  # it went down mid-batch: retry the whole batch, rows are idempotent
-                log.warning(
-                    "warehouse down, holding batch",
-                    extra={"table": table, "rows": len(rows), "error": str(exc), "retry_in": self.backoff.delay},
-                )
-                await self.backoff.wait()
-
-    async def _warehouse_up(self) -> bool:
-        try:
-            await self.warehouse.ping()
-            return True
-        except Exception:  # noqa: BLE001
-            return False
-
-    async def _write_each(self, table: str, rows: list[tuple[ConsumerRecord, dict[str, Any]]]) -> list[tuple[ConsumerRecord, str]]:
-        refused = []
-        for event, row in rows:
-            try:
-                await self.warehouse.insert(table, [row])
-            except Exception as exc:  # noqa: BLE001
-                if not await self._warehouse_up():
-                    raise ConnectionError("warehouse went down mid-batch") from exc
-                refused.append((event, str(exc)[:2000]))
-        return refused
+class WarehouseDown(ConnectionError):
+    """The warehouse does not answer: the batch is held and retried."""
 
 
 class Sink(ConsumerService):
@@ -119,29 +64,37 @@ class Sink(ConsumerService):
     name = PROCESSOR
 
     def __init__(self, bootstrap: str, group_id: str, warehouse: Warehouse, settings: SinkSettings | None = None) -> None:
-        self.settings = settings or SinkSettings()
-        self.writer = BatchWriter(warehouse, self.settings)
+        self.warehouse = warehouse
         self.routes = {route.spec.name: route for route in ROUTES}
-        super().__init__(bootstrap, group_id, list(self.routes), max_poll_records=self.settings.batch_size)
+        super().__init__(bootstrap, group_id, {name: r.model for name, r in self.routes.items()}, settings or SinkSettings())
 
-    async def _run(self) -> None:
-        assert self._consumer is not None
-        timeout_ms = int(self.settings.batch_seconds * 1000)
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self.settings.batch_size)
-            for partition, records in batch.items():
-                await self._write(records)
-                await self._consumer.commit({partition: records[-1].offset + 1})
-
-    async def _write(self, records: list[ConsumerRecord]) -> None:
-        route = self.routes[records[0].topic]
-        rows: list[tuple[ConsumerRecord, dict[str, Any]]] = []
-        for record in records:
-            try:
-                rows.append((record, route.row(route.model.model_validate_json(record.value or b""))))
-            except ValidationError as exc:
-                reason = MESSAGE_INVALID.body(route.model.__name__, exc.errors(include_url=False)).detail
-                await self.dead_letter(record, MESSAGE_INVALID, reason)
-        for record, error in await self.writer.write(route.table, rows):
+    async def handle(self, topic: str, received: list[Received]) -> None:
+        route = self.routes[topic]
+        rows = [(record, route.row(message)) for record, message in received]
+        for record, error in await self._write(route.table, rows):
             await self.dead_letter(record, SINK_INSERT_FAILED, SINK_INSERT_FAILED.body(route.table, error).detail)
 
+    async def _write(self, table: str, rows: list[tuple[ConsumerRecord, dict[str, Any]]]) -> list[tuple[ConsumerRecord, str]]:
+        """Insert the batch; the rows the warehouse refuses while up, with why. Raises WarehouseDown."""
+        try:
+            await self.warehouse.insert(table, [row for _, row in rows])
+            return []
+        except Exception as exc:  # noqa: BLE001 - classified: down (retry the batch) or refusing (row by row)
+            if not await self._warehouse_up():
+                raise WarehouseDown(f"warehouse down: {exc}") from exc
+        refused = []
+        for record, row in rows:
+            try:
+                await self.warehouse.insert(table, [row])
+            except Exception as exc:  # noqa: BLE001
+                if not await self._warehouse_up():  # down mid-batch: retry the whole batch, rows are idempotent
+                    raise WarehouseDown(f"warehouse went down mid-batch: {exc}") from exc
+                refused.append((record, str(exc)))
+        return refused
+
+    async def _warehouse_up(self) -> bool:
+        try:
+            await self.warehouse.ping()
+            return True
+        except Exception:  # noqa: BLE001
+            return False

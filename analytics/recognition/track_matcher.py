@@ -1,10 +1,12 @@
 """Watch lists on streams: each track's face descriptor is matched against its stream's ``match_policy``
-lists, and hits become the track event's ``matches`` plus a general event of type ``match``.
+lists, and hits become a ``TrackMatches`` result (topic ``selene.matches``, which the stream websocket and
+the analytic's callbacks deliver) plus a general event of type ``match`` (stored by the sink). The track
+event itself is not re-published: each consumer of ``selene.analytics-events`` sees it once.
 
 It runs where the face store is (the API process in embedded mode: Milvus Lite allows one process per
 file) and reads ``selene.descriptors`` in its own consumer group. Delivery is at-least-once: offsets are
-committed after the results are sent, and both results carry deterministic ids (the track event's
-``event_id``; ``uuid5(event_id, "match")``), so a replay replaces rather than duplicates them.
+committed after the results are sent, and both results carry the same deterministic id
+(``uuid5(event_id, "match")``) and content, so a replay replaces rather than duplicates them.
 """
 
 from __future__ import annotations
@@ -12,28 +14,19 @@ from __future__ import annotations
 import logging
 import uuid
 
-from aiokafka import ConsumerRecord
-from pydantic import ValidationError
-
-from analytics.events.sink import Backoff
 from analytics.recognition.face_store import FaceStore
-from infra.consumer import ConsumerService
+from infra.consumer import ConsumerService, Received
 from infra.logs import for_stream
-from infra.settings import SinkSettings
+from infra.settings import MatcherSettings
 from schemas.descriptors import Descriptor
-from schemas.errors import MESSAGE_INVALID
-from schemas.events import (
-    AnalyticsEventMessage,
-    GeneralEventMessage,
-    HumanTrackingEvent,
-    ListMatch,
-)
+from schemas.events import GeneralEventMessage, HumanTrackingEvent, ListMatch
 from schemas.recognition import (
     DEFAULT_MATCH_THRESHOLD,
     MATCH_EVENT_TYPE,
     TrackDescriptors,
+    TrackMatches,
 )
-from schemas.topics import ANALYTICS_EVENTS, DESCRIPTORS, GENERAL_EVENTS
+from schemas.topics import DESCRIPTORS, GENERAL_EVENTS, MATCHES
 
 log = logging.getLogger(__name__)
 PROCESSOR = "matcher"
@@ -69,14 +62,19 @@ async def match_track(store: FaceStore, track: TrackDescriptors) -> list[ListMat
     ]
 
 
-def results(track: TrackDescriptors, matches: list[ListMatch]) -> tuple[AnalyticsEventMessage, GeneralEventMessage]:
-    """The track event with its matches, and the ``match`` general event an operator is alerted by."""
+def results(track: TrackDescriptors, matches: list[ListMatch]) -> tuple[TrackMatches, GeneralEventMessage]:
+    """The match result for live delivery, and the ``match`` general event an operator is alerted by."""
     envelope = track.event
     event = envelope.event
     assert isinstance(event, HumanTrackingEvent)
-    updated = envelope.model_copy(update={"event": event.model_copy(update={"matches": matches})})
+    match_id = uuid.uuid5(envelope.event_id, MATCH_EVENT_TYPE)
+    result = TrackMatches(
+        match_id=match_id, stream_id=envelope.stream_id, account_id=envelope.account_id, version=envelope.version,
+        analytic_index=envelope.analytic_index, event_id=envelope.event_id, track_id=event.track_id,
+        time=envelope.end_time or envelope.create_time, matches=matches,
+    )
     alert = GeneralEventMessage(
-        event_id=uuid.uuid5(envelope.event_id, MATCH_EVENT_TYPE), event_type=MATCH_EVENT_TYPE,
+        event_id=match_id, event_type=MATCH_EVENT_TYPE,
         account_id=envelope.account_id, event_create_time=envelope.create_time, event_end_time=envelope.end_time,
         stream_id=envelope.stream_id, track_id=event.track_id,
         event={
@@ -85,7 +83,7 @@ def results(track: TrackDescriptors, matches: list[ListMatch]) -> tuple[Analytic
             "best_shot": next((s.model_dump(mode="json", exclude={"image"}) for s in event.best_shots), None),
         },
     )
-    return updated, alert
+    return result, alert
 
 
 class TrackMatcher(ConsumerService):
@@ -93,42 +91,24 @@ class TrackMatcher(ConsumerService):
 
     name = PROCESSOR
 
-    def __init__(self, bootstrap: str, group_id: str, store: FaceStore, settings: SinkSettings | None = None) -> None:
-        super().__init__(bootstrap, group_id, [DESCRIPTORS.name])
+    def __init__(self, bootstrap: str, group_id: str, store: FaceStore, settings: MatcherSettings | None = None) -> None:
+        super().__init__(bootstrap, group_id, {DESCRIPTORS.name: TrackDescriptors}, settings or MatcherSettings())
         self.store = store
-        self.settings = settings or SinkSettings()
 
-    async def _run(self) -> None:
-        assert self._consumer is not None
-        backoff = Backoff(self.settings.retry_initial, self.settings.retry_max)
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=500, max_records=50)
-            for records in batch.values():
-                for record in records:
-                    while True:
-                        try:
-                            await self._handle(record)
-                            backoff.reset()
-                            break
-                        except Exception as exc:  # noqa: BLE001 - the store is away: retry, commit nothing
-                            log.warning("matching failed, retrying", extra={"offset": record.offset, "error": str(exc)})
-                            await backoff.wait()
-            if batch:
-                await self._consumer.commit()
+    async def handle(self, topic: str, received: list[Received]) -> None:
+        # Match the whole batch before publishing anything: a store outage then re-sends nothing.
+        found = []
+        for _, track in received:
+            assert isinstance(track, TrackDescriptors)
+            found.append((track, await match_track(self.store, track)))
+        for track, matches in found:
+            if matches:
+                await self._publish(track, matches)
 
-    async def _handle(self, record: ConsumerRecord) -> None:
+    async def _publish(self, track: TrackDescriptors, matches: list[ListMatch]) -> None:
         assert self._producer is not None
-        try:
-            track = TrackDescriptors.model_validate_json(record.value or b"")
-        except ValidationError as exc:
-            await self.dead_letter(record, MESSAGE_INVALID, MESSAGE_INVALID.body("TrackDescriptors", exc.errors(include_url=False)).detail)
-            return
-        matches = await match_track(self.store, track)
-        if not matches:
-            return
-        updated, alert = results(track, matches)
-        key = str(track.stream_id).encode()
-        await self._producer.send_and_wait(ANALYTICS_EVENTS.name, updated.model_dump_json().encode(), key=key)
+        result, alert = results(track, matches)
+        await self._producer.send_and_wait(MATCHES.name, result.model_dump_json().encode(), key=str(track.stream_id).encode())
         await self._producer.send_and_wait(GENERAL_EVENTS.name, alert.model_dump_json().encode(), key=str(alert.event_id).encode())
         for_stream(log, track.stream_id).info(
             "watch-list match", extra={"event_id": str(track.event.event_id), "faces": [str(m.face_id) for m in matches]}

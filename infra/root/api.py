@@ -36,6 +36,7 @@ from infra.settings import (
     BrokerSettings,
     CommonSettings,
     ManagerSettings,
+    MatcherSettings,
     MilvusSettings,
     RedisSettings,
     SinkSettings,
@@ -143,7 +144,7 @@ async def serve() -> None:
     await results.start()
     faces = FaceStore(milvus, MilvusSettings())
     recognition = Recognition(faces, open_lists(manager.redis))
-    matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, SinkSettings())
+    matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, MatcherSettings())
     matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,

@@ -26,6 +26,7 @@ from pathlib import Path
 import redis as redis_sync
 
 from infra import heartbeat
+from infra.backoff import Backoff
 from infra.errors import StackError, writable_dir
 from infra.kafka import ensure_topics
 from infra.process import ManagedProcess, ensure_port_free
@@ -49,14 +50,10 @@ SAMPLE_CLIP = Path(__file__).resolve().parents[1] / "samples" / "vtest_clip.mp4"
 class Part:
     process: ManagedProcess
     where: str
-    first_backoff: float = 1.0
+    backoff: Backoff  # between restarts
     after_start: Callable[[], None] | None = None
-    backoff: float = 1.0
     next_restart: float = 0.0
     up_since: float = field(default_factory=time.monotonic)
-
-    def __post_init__(self) -> None:
-        self.backoff = self.first_backoff
 
 
 def _http_ok(url: str) -> Callable[[], bool]:
@@ -107,25 +104,28 @@ class EmbeddedStack:
         ensure_port_free("api", self.api.host, self.api.port, env_name(ApiSettings, "port"))
         self._plan()
 
+    def _restarts(self, first: float = 1.0) -> Backoff:
+        return Backoff(first, self.stack.restart_backoff_max)
+
     def _plan(self) -> None:
         # Infrastructure restarts after a pause, so that a part stopped by hand shows red on /6/health.
         if self.broker.embedded:
             broker = embedded.broker(self.broker, self.run_dir)
             where = f"kafka://{self.broker.bootstrap} (Tansu, in memory)"
-            self.parts.append(Part(broker, where, first_backoff=5.0, after_start=self._create_topics))
+            self.parts.append(Part(broker, where, self._restarts(5.0), after_start=self._create_topics))
         if self.redis.embedded:
             redis = embedded.redis(self.redis, self.common.data_dir / "redis", self.run_dir)
-            self.parts.append(Part(redis, self.redis.url, first_backoff=5.0))
+            self.parts.append(Part(redis, self.redis.url, self._restarts(5.0)))
         api_url = f"http://{self.api.host}:{self.api.port}"
         api = ManagedProcess("api", _selene("api"), self.run_dir / "api.log", _http_ok(f"{api_url}/6/health"))
-        self.parts.append(Part(api, f"{api_url}/6  (docs {api_url}/docs)"))
+        self.parts.append(Part(api, f"{api_url}/6  (docs {api_url}/docs)", self._restarts()))
         worker = ManagedProcess("worker", _selene("worker"), self.run_dir / "worker.log", lambda: False)
         worker.ready = _heartbeat_ready(self.redis.url, "worker", worker)
-        self.parts.append(Part(worker, "Faust stream processors"))
+        self.parts.append(Part(worker, "Faust stream processors", self._restarts()))
         agent = ManagedProcess("agent", _selene("agent"), self.run_dir / "agent.log", lambda: False)
         agent.ready = _heartbeat_ready(self.redis.url, "agent", agent)
         where = f"video agent, demo stream from {self.demo}" if self.demo else "video agent"
-        self.parts.append(Part(agent, where))
+        self.parts.append(Part(agent, where, self._restarts()))
 
     # -- running ------------------------------------------------------------------------------
     def start(self) -> float:
@@ -197,13 +197,12 @@ class EmbeddedStack:
         process = part.process
         if process.alive():
             if now - part.up_since > 60:
-                part.backoff = part.first_backoff  # it has run a while: the next failure is a fresh one
+                part.backoff.reset()  # it has run a while: the next failure is a fresh one
             return
         if part.next_restart == 0.0:
             code = process.proc.returncode if process.proc else None
-            self.out(f"  ! {process.name} exited with code {code}; restarting in {part.backoff:.0f} s")
-            part.next_restart = now + part.backoff
-            part.backoff = min(part.backoff * 2, self.stack.restart_backoff_max)
+            self.out(f"  ! {process.name} exited with code {code}; restarting in {part.backoff.upcoming:.0f} s")
+            part.next_restart = now + part.backoff.take()
         elif now >= part.next_restart:
             process.restarts += 1
             process.start()

@@ -166,7 +166,8 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_an_operator_is_alerted_when_an_enrolled_face_walks_through_a_stream(tmp_path: Path) -> None:
     """The recognition path as an operator uses it: enrol a face over REST, register a stream with a watch
-    list, get a `match` general event when the person appears (the clip's end ends her track)."""
+    list, get a `match` general event when the person appears (the clip's end ends her track), and her
+    track's event stored once, without the matches."""
     data = Path(__file__).resolve().parents[1] / "data"
     stack = Stack(tmp_path, args=())
     try:
@@ -185,6 +186,13 @@ def test_an_operator_is_alerted_when_an_enrolled_face_walks_through_a_stream(tmp
 
         [alert] = _eventually(alerts, timeout=120, interval=1)
         assert alert["event"]["matches"][0]["list_id"] == list_id and alert["event"]["matches"][0]["similarity"] >= 0.5
+        # The track's own event is stored as the tracker ended it; its matches live in the match event only.
+        def ended() -> dict | None:
+            found = stack.call("GET", f"/6/events/{alert['event']['track_event_id']}")
+            return found if found["event"]["event_status"] == "ended" else None
+
+        track = _eventually(ended, timeout=30)
+        assert track["event_type"] == "human_tracking" and "matches" not in track["event"]
         assert stack.call("GET", f"/6/streams/{stream_id}")["status"] == 2  # done: the clip played to its end
     finally:
         if stack.proc.poll() is None:

@@ -1,7 +1,8 @@
 """LUNA's ``general-events`` tag: create, list with filters, get, check, delete, statistics.
 
-Events are written straight into the warehouse (the API owns it in every deployment), so a 201 means
-the event is stored; saving the same event_id again stores it once.
+Events are written straight into the warehouse through the general-events store (the API owns the
+warehouse in every deployment), so a 201 means the event is stored; saving the same event_id again
+stores it once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from analytics.events.general_events import (
     GeneralEventFilters,
     GeneralEventStore,
 )
-from analytics.events.rows import general_event_row
 from analytics.events.stats import StatQuery
 from infra.auth.access import access
 from infra.auth.authenticator import Principal
@@ -75,8 +75,7 @@ async def create_general_events(
     for event in events:
         if event.account_id not in principal.writable:
             raise SeleneError(PERMISSION_DENIED, "creation", f"general events of account {event.account_id}")
-    rows = [general_event_row(GeneralEventMessage.model_validate(e.model_dump())) for e in events]
-    await request.app.state.context.warehouse.insert("general_events", rows)
+    await store(request).save([GeneralEventMessage.model_validate(e.model_dump()) for e in events])
     return SavedEvents(events=[SavedEvent(event_id=e.event_id, url=f"/6{PATH}/{e.event_id}") for e in events])
 
 

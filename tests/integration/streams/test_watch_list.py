@@ -1,7 +1,7 @@
 """Watch lists end to end on the real broker, the real models and Milvus Lite: a face enrolled from a
-Megamind frame is matched when the clip plays as a stream, as a track event with ``matches`` and a
-general event of type ``match``. Roxanne is on screen to the clip's last frame: the end-of-video marker
-is what ends her track."""
+Megamind frame is matched when the clip plays as a stream, as a match result on ``selene.matches`` and a
+general event of type ``match``, while the track event is published once, without matches. Roxanne is on
+screen to the clip's last frame: the end-of-video marker is what ends her track."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ import pytest
 
 from analytics.recognition.face_store import FaceStore, StoredFace
 from analytics.recognition.track_matcher import TrackMatcher
-from infra.settings import BrokerSettings, MilvusSettings, SinkSettings
+from infra.settings import BrokerSettings, MatcherSettings, MilvusSettings
 from schemas.events import AnalyticsEventMessage, GeneralEventMessage
+from schemas.recognition import TrackMatches
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
-from schemas.topics import ANALYTICS_EVENTS, GENERAL_EVENTS
+from schemas.topics import ANALYTICS_EVENTS, GENERAL_EVENTS, MATCHES
 from streams import extraction
 from streams.models.face_descriptor import FaceExtractor
 from streams.runner import running
@@ -61,7 +62,7 @@ async def pipeline(broker: BrokerSettings, milvus_client: Any) -> AsyncIterator[
     await publish_config(broker.bootstrap, config)
     app = tracking_app("watch", broker)
     extraction.register(app)
-    matcher = TrackMatcher(broker.bootstrap, f"matcher-{uuid.uuid4().hex[:8]}", store, SinkSettings())
+    matcher = TrackMatcher(broker.bootstrap, f"matcher-{uuid.uuid4().hex[:8]}", store, MatcherSettings())
     await matcher.start()
     try:
         async with running(app):
@@ -75,19 +76,27 @@ async def test_an_enrolled_face_is_matched_when_the_clip_plays(pipeline: tuple[F
     await publish_clip(broker.bootstrap, DATA / "megamind_clip.mp4", STREAM, every=2, limit=48, end=True)
     key = str(STREAM).encode()
     async with TopicReader(broker.bootstrap, GENERAL_EVENTS.name) as general, \
+            TopicReader(broker.bootstrap, MATCHES.name) as results, \
             TopicReader(broker.bootstrap, ANALYTICS_EVENTS.name) as analytics:
         alerts = await eventually(
             general.poll, lambda r: any(b'"match"' in v and key in v for _, v in r), timeout=180)
-        events = await eventually(
-            analytics.poll, lambda r: any(b'"matches":[{' in v for k, v in r if k == key), timeout=30)
+        found = await eventually(results.poll, lambda r: any(k == key for k, _ in r), timeout=30)
+        [result] = [TrackMatches.model_validate_json(v) for k, v in found if k == key]
+        marker = str(result.event_id).encode()
+        await eventually(analytics.poll, lambda r: any(k == key and marker in v and b'"ended"' in v for k, v in r), timeout=30)
+        events = await analytics.poll()  # anything published after the ended event, too
     [alert] = [a for a in (GeneralEventMessage.model_validate_json(v) for _, v in alerts)
                if a.event_type == "match" and a.stream_id == STREAM]
     assert alert.account_id == ACCOUNT and alert.track_id is not None
     [hit] = [m for m in alert.event["matches"] if m["face_id"] == str(face_id)]
     assert hit["list_id"] == str(LIST) and 0.5 <= hit["similarity"] <= 1
+
+    assert str(result.event_id) == alert.event["track_event_id"] and result.match_id == alert.event_id
+    assert [m.model_dump(mode="json") for m in result.matches] == alert.event["matches"]
+    assert (result.account_id, result.track_id, result.analytic_index) == (ACCOUNT, alert.track_id, 0)
+
+    # The matched track's event went out as the tracker sent it (started, then ended), and was not re-sent.
     tracked = [AnalyticsEventMessage.model_validate_json(v) for k, v in events if k == key]
-    matched = [m for m in tracked if m.event.matches]  # type: ignore[union-attr]
-    assert [str(m.event_id) for m in matched] == [alert.event["track_event_id"]]
-    assert matched[0].event.event_status == "ended"  # type: ignore[union-attr]
-    assert matched[0].event.best_shots[0].descriptor_id is not None  # type: ignore[union-attr]
-    assert matched[0].event.best_shots[0].image is None  # type: ignore[union-attr]  # no best_shot_images target
+    matched = [m for m in tracked if m.event_id == result.event_id]
+    assert [m.event.event_status for m in matched] == ["started", "ended"]  # type: ignore[union-attr]
+    assert matched[-1].event.best_shots[0].image is None  # type: ignore[union-attr]  # no best_shot_images target

@@ -1,5 +1,6 @@
 """Live analytics results through the real API, broker and HTTP: the stream websocket (LUNA's shape,
-account scoping, status changes) and the analytic's HTTP callbacks, fed from the analytics-events topic."""
+account scoping, status changes) and the analytic's HTTP callbacks, fed from the analytics-events topic
+and, for watch-list hits, from the real matcher (Milvus Lite) through the matches topic."""
 
 from __future__ import annotations
 
@@ -18,11 +19,23 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from agents.video_manager.bus import wait_for_positions
+from analytics.recognition.face_store import FaceStore, StoredFace
+from analytics.recognition.track_matcher import TrackMatcher
 from infra.process import free_port
-from infra.settings import BrokerSettings
+from infra.settings import BrokerSettings, MatcherSettings, MilvusSettings
+from schemas.analytics import MatchPolicy
 from schemas.deadletter import DeadLetter
-from schemas.events import AnalyticsEventMessage, PeopleCountEvent, VideoSegment
-from schemas.topics import ANALYTICS_EVENTS, DEAD_LETTER
+from schemas.descriptors import Descriptor
+from schemas.detections import BoundingBox
+from schemas.events import (
+    AnalyticsEventMessage,
+    BestShot,
+    HumanTrackingEvent,
+    PeopleCountEvent,
+    VideoSegment,
+)
+from schemas.recognition import TrackDescriptors
+from schemas.topics import ANALYTICS_EVENTS, DEAD_LETTER, DESCRIPTORS
 from tests.integration.video_manager.conftest import Manager, basic
 from tests.support import eventually
 
@@ -84,6 +97,22 @@ def crowd_event(stream: dict[str, Any]) -> AnalyticsEventMessage:
     return AnalyticsEventMessage(
         event_id=event_id, stream_id=stream["stream_id"], account_id=stream["account_id"], version=stream["version"],
         analytic_name="people_count", analytic_index=0, event_type="crowd", create_time=datetime.now(UTC), event=event,
+    )
+
+
+def ended_track(stream: dict[str, Any]) -> AnalyticsEventMessage:
+    """A human-tracking event as the tracker publishes it when the track ends, with one face best shot."""
+    event_id, start = uuid.uuid4(), datetime.now(UTC)
+    shot = BestShot(kind="face", time_offset=1.0, bbox=BoundingBox(x=1, y=2, width=30, height=40), score=0.9,
+                    descriptor_id=uuid.uuid4())
+    event = HumanTrackingEvent(
+        event_id=event_id, track_id="track-7", event_status="ended", best_shots=[shot],
+        video_segment=VideoSegment(start_time_offset=0.0, end_time_offset=2.0),
+    )
+    return AnalyticsEventMessage(
+        event_id=event_id, stream_id=stream["stream_id"], account_id=stream["account_id"], version=stream["version"],
+        analytic_name="human_tracking", analytic_index=0, event_type="human_tracking", create_time=start,
+        end_time=start, event=event,
     )
 
 
@@ -161,3 +190,66 @@ async def test_websocket_is_scoped_to_the_account(vm: Manager, kafka_agents: Cal
     async with connect(ws_url(vm, stream_id, f"?token={made.json()['token']}")) as ws:
         status = json.loads(await asyncio.wait_for(ws.recv(), 5))
     assert status["analytics_results"] == {} and "stream_status" in status
+
+
+async def test_a_matched_track_reaches_websocket_and_callback_once_and_its_matches_once(
+    vm: Manager, kafka_agents: Callable[..., Any], receiver: tuple[str, list[dict[str, Any]]], producer: AIOKafkaProducer,
+    broker: BrokerSettings, milvus_client: Any,
+) -> None:
+    url, posted = receiver
+    await kafka_agents(["human_tracking"])
+    analytic = {"name": "human_tracking", "parameters": {"callbacks": [{"type": "http", "url": url}]}}
+    body = {"data": {"type": "videofile", "reference": "file:///video.mp4"}, "analytics": [analytic]}
+    created = await vm.http.post("/6/streams", json=body, headers=vm.admin)
+    assert created.status_code == 201, created.text
+    stream = await vm.stream(created.json()["stream_id"])
+
+    # The real matcher over Milvus Lite, with one enrolled face; the track's face is that very descriptor.
+    store = FaceStore(milvus_client, MilvusSettings(collection_prefix=f"r{uuid.uuid4().hex[:8]}_"))
+    list_id, vector = uuid.uuid4(), [((i * 37) % 11 - 5) / 20 for i in range(128)]
+    face = StoredFace(face_id=uuid.uuid4(), account_id=uuid.UUID(stream["account_id"]), external_id=None, user_data="",
+                      avatar="", event_id=None, create_time=datetime.now(UTC), lists=[list_id], descriptor_version=1001,
+                      vector=vector)
+    await store.insert(face)
+    matcher = TrackMatcher(broker.bootstrap, f"results-matcher-{uuid.uuid4().hex[:8]}", store, MatcherSettings(batch_seconds=0.2))
+    await matcher.start()
+    try:
+        messages: list[dict[str, Any]] = []
+        async with connect(ws_url(vm, stream["stream_id"]), additional_headers=vm.admin) as ws:
+            collecting = asyncio.create_task(collect(ws, messages))
+            seen = lambda: asyncio.sleep(0, list(messages))  # noqa: E731
+            await eventually(seen, lambda m: len(m) >= 1, timeout=5)
+
+            track = ended_track(stream)
+            key = stream["stream_id"].encode()
+            await producer.send_and_wait(ANALYTICS_EVENTS.name, track.model_dump_json().encode(), key=key)
+            [shot] = track.event.best_shots  # type: ignore[union-attr]
+            descriptor = Descriptor(descriptor_id=shot.descriptor_id, kind="face", descriptor_version=1001, vector=vector,
+                                    account_id=track.account_id, create_time=track.create_time)
+            found = TrackDescriptors(stream_id=track.stream_id, event=track, descriptors=[descriptor],
+                                     match_policy=MatchPolicy(list_ids=[list_id]))
+            await producer.send_and_wait(DESCRIPTORS.name, found.model_dump_json().encode(), key=key)
+
+            def human(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                return [x["analytics_results"]["human_tracking"] for x in items if "human_tracking" in x["analytics_results"]]
+
+            await eventually(seen, lambda m: any("matches" in r for r in human(m)), timeout=30)
+            await asyncio.sleep(1.5)  # room for a second copy of either to arrive
+            collecting.cancel()
+            await asyncio.gather(collecting, return_exceptions=True)
+
+        results = human(messages)
+        events = [r for r in results if "event_status" in r]
+        hits = [r for r in results if "matches" in r]
+        assert len(events) == 1 and len(hits) == 1 and len(results) == 2
+        assert events[0]["event_id"] == str(track.event_id) and "matches" not in events[0]
+        assert hits[0] == {"event_id": str(track.event_id), "track_id": "track-7", "matches": [
+            {"list_id": str(list_id), "face_id": str(face.face_id), "similarity": 1.0}]}
+
+        # The analytic's callback gets the same two documents, once each.
+        await eventually(lambda: asyncio.sleep(0, list(posted)), lambda p: len(p) >= 2, timeout=10)
+        await asyncio.sleep(0.5)
+        assert sorted("matches" in p["analytics_results"]["human_tracking"] for p in posted) == [False, True]
+        assert all(p["stream_id"] == stream["stream_id"] for p in posted)
+    finally:
+        await matcher.stop()

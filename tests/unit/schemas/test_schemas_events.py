@@ -72,7 +72,6 @@ CASES: list[tuple[str, type, dict[str, Any]]] = [
             ],
             "aggregated_estimations": {"face": {"descriptor": "x"}},
             "event_status": "started",
-            "matches": [{"list_id": str(uuid4()), "face_id": str(uuid4()), "similarity": 0.93}],
         },
     ),
     (

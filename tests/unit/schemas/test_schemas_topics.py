@@ -12,7 +12,7 @@ EXPECTED = {
     "selene.tracks",
     "selene.analytics-events",
     "selene.counts",
-    "selene.descriptors", "selene.best-shots",
+    "selene.descriptors", "selene.best-shots", "selene.matches",
     "selene.general-events",
     "selene.agent-feedback",
     "selene.stream-commands",

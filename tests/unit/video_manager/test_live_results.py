@@ -1,11 +1,19 @@
-"""The pieces of live results that need no broker: a slow client's bounded queue, the cached view."""
+"""The pieces of live results that need no broker: a slow client's bounded queue, the cached view, the
+shape of a watch-list match on the websocket."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
-from agents.video_manager.live_results import Close, StreamView, Subscription
+from agents.video_manager.live_results import (
+    Close,
+    StreamView,
+    Subscription,
+    match_results,
+)
+from schemas.events import ListMatch
+from schemas.recognition import TrackMatches
 from schemas.status import StreamStatus
 from schemas.streams import Stream, StreamAnalytic
 
@@ -36,3 +44,16 @@ def test_view_keeps_each_analytics_enabled_http_callbacks() -> None:
     view = StreamView.of(stream)
     assert [[c.url for c in per] for per in view.callbacks] == [["http://127.0.0.1:1/a"], []]
     assert view.message() == {"stream_status": "in_progress", "error": None, "analytics_results": {}}
+
+
+def test_a_match_result_is_a_human_tracking_result_with_the_event_id_and_matches() -> None:
+    event_id, list_id, face_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    found = TrackMatches(
+        match_id=uuid.uuid5(event_id, "match"), stream_id=uuid.uuid4(), account_id=uuid.uuid4(), version=2,
+        analytic_index=1, event_id=event_id, track_id="t-3", time=datetime.now(UTC),
+        matches=[ListMatch(list_id=list_id, face_id=face_id, similarity=0.91)],
+    )
+    assert match_results(found) == {"human_tracking": {
+        "event_id": str(event_id), "track_id": "t-3",
+        "matches": [{"list_id": str(list_id), "face_id": str(face_id), "similarity": 0.91}],
+    }}
