@@ -9,6 +9,7 @@ from typing import Any
 
 import onnxruntime
 from fastapi import APIRouter, FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from agents.video_manager import routes as video_manager_routes
@@ -72,7 +73,8 @@ class ApiContext:
 
 
 def create_api(context: ApiContext) -> FastAPI:
-    app = FastAPI(
+    # Swagger UI and ReDoc from the package, not a CDN: the docs work on a network without internet.
+    app = FastAPIOffline(
         title="Selene",
         version=package_version("selene"),
         description=(
@@ -80,6 +82,8 @@ def create_api(context: ApiContext) -> FastAPI:
             "the websocket `/6/streams/{stream_id}/ws` (not listed below; see the README)."
         ),
         docs_url="/docs",
+        redoc_url="/redoc",
+        static_url="/static-docs",
         openapi_url="/openapi.json",
     )
     app.state.context = context

@@ -98,3 +98,17 @@ async def test_openapi_is_served(api: httpx.AsyncClient) -> None:
     spec = (await api.get("/openapi.json")).json()
     assert "/6/version" in spec["paths"] and "/6/health" in spec["paths"]
     assert (await api.get("/docs")).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_docs_need_no_internet(api: httpx.AsyncClient, page: str) -> None:
+    """Swagger UI and ReDoc load their scripts and styles from the API itself, never from a CDN."""
+    html = await api.get(page)
+    assert html.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html.text)
+    assert assets, html.text
+    for asset in assets:
+        assert asset.startswith("/"), f"{page} loads {asset} from outside"
+        served = await api.get(asset)
+        assert served.status_code == 200 and len(served.content) > 1000, asset
+    assert "/openapi.json" in html.text
