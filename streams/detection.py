@@ -39,6 +39,7 @@ from schemas.errors import (
     SeleneError,
 )
 from schemas.frames import FrameHeader
+from schemas.rate import RateGate
 from schemas.streams import StreamConfig
 from schemas.topics import DETECTIONS, FRAMES
 from streams.app import dead_letter_topic, topic
@@ -46,7 +47,6 @@ from streams.configs import analytics_of, stream_configs
 from streams.models.detectors import Found, PersonDetector
 from streams.models.face_hog import HogFaceDetector
 from streams.models.faces import FaceDetector, face_detector
-from streams.sampling import RateGate
 
 PROCESSOR = "detection"
 OVERVIEW_SIZE = 640  # larger side of the overview JPEG: enough to see a crowd, small enough for Kafka

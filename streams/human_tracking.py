@@ -36,6 +36,7 @@ from schemas.events import (
     HumanTrackingFrameEstimation,
     VideoSegment,
 )
+from schemas.rate import RateGate
 from schemas.recognition import BestShotsMessage
 from schemas.streams import StreamConfig
 from schemas.topics import ANALYTICS_EVENTS, BEST_SHOTS, TRACKS
@@ -43,7 +44,6 @@ from schemas.tracks import TrackedObject, TrackUpdate
 from streams.app import dead_letter_topic, topic
 from streams.configs import NO_ACCOUNT, human_tracking_analytics, stream_configs
 from streams.geometry import in_droi, in_roi
-from streams.sampling import RateGate
 
 PROCESSOR = "human_tracking"
 ANALYTIC = "human_tracking"

@@ -33,6 +33,7 @@ from schemas.events import (
     VideoSegment,
     ZoneOccupancyEvent,
 )
+from schemas.rate import RateGate
 from schemas.streams import StreamConfig
 from schemas.topics import ANALYTICS_EVENTS, COUNTS, TRACKS
 from schemas.tracks import TrackedObject, TrackUpdate
@@ -40,7 +41,6 @@ from streams.app import dead_letter_topic, topic
 from streams.configs import NO_ACCOUNT, people_count_analytics, stream_configs
 from streams.crossing import LineCounter, ZoneCounter
 from streams.geometry import in_droi, in_roi
-from streams.sampling import RateGate
 
 PROCESSOR = "people_count"
 ANALYTIC = "people_count"

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from math import gcd
 from typing import Any
 
 import av
@@ -20,6 +19,7 @@ from infra.media.decode import DecodedFrame, iter_frames
 from infra.settings import InferenceSettings, TrackingSettings
 from schemas.events import AnalyticsEventMessage, CountSample
 from schemas.frames import FrameHeader
+from schemas.rate import RateGate, sampling_rate
 from schemas.recognition import BestShotsMessage
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
 from streams.configs import NO_ACCOUNT, analytics_of
@@ -101,15 +101,6 @@ def offline_config(reference: str, analytics: list[tuple[str, dict[str, Any]]]) 
     return config
 
 
-def frame_step(config: StreamConfig) -> int:
-    """Decode-side sampling: the largest step that still hits every frame an analytic processes."""
-    periods = [int(p.rate.period) if p.rate.unit == "frame" else 1 for _, p in analytics_of(config)]
-    step = 0
-    for period in periods:
-        step = gcd(step, period)
-    return max(step, 1)
-
-
 def video_info(reference: str) -> tuple[int, float, float]:
     """(frames, frame rate, duration in seconds) from the container."""
     with av.open(reference) as container:
@@ -142,7 +133,10 @@ def analyze(reference: str, analytics: list[tuple[str, dict[str, Any]]],
     size = batch_size or pipeline.detector.settings.batch_size
     batch: list[tuple[FrameHeader, np.ndarray]] = []
     last = 0.0
-    for item in headers_for(iter_frames(reference, frame_step(config)), config.stream_id, datetime.now(UTC)):
+    # Decode-side sampling as the agent does it: one rate that still gives every analytic its due frames.
+    sampler = RateGate(sampling_rate([p.rate for _, p in analytics_of(config)], frame_rate))
+    decoded = iter_frames(reference, take=sampler.due)
+    for item in headers_for(decoded, config.stream_id, datetime.now(UTC)):
         batch.append(item)
         last = item[0].time_offset
         if len(batch) >= size:
