@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 NO_ACCOUNT = UUID(int=0)  # account of events from unregistered streams
 DEFAULT_ANALYTICS = (StreamConfigAnalytic(index=0, analytic_name="people_count"),)
 P = TypeVar("P", bound=AnalyticParameters)
+B = TypeVar("B")
 S = TypeVar("S")
 
 
@@ -73,15 +74,16 @@ def setup_for(config: StreamConfig | None) -> StreamSetup:
 DEFAULT_SETUP = setup_for(None)
 
 
-class PerStream(Generic[S]):
-    """One processor's state per stream, built for one stream version and one basis (its setup, say) and
-    built again when either changes; a message of an older version than the state's is stale."""
+class PerStream(Generic[B, S]):
+    """One processor's state per stream, built for one stream version from one basis (the stream's setup,
+    compared by identity) and built again when either changes; a message of an older version than the
+    state's is stale."""
 
-    def __init__(self, build: Callable[[UUID, int, object], S]) -> None:
+    def __init__(self, build: Callable[[UUID, int, B], S]) -> None:
         self.build = build
-        self.streams: dict[UUID, tuple[int, object, S]] = {}
+        self.streams: dict[UUID, tuple[int, B, S]] = {}
 
-    def get(self, stream_id: UUID, version: int, basis: object = None) -> tuple[S | None, S | None]:
+    def get(self, stream_id: UUID, version: int, basis: B) -> tuple[S | None, S | None]:
         """(the state for this message, None when it is stale; the state it replaced, if any)."""
         current = self.streams.get(stream_id)
         if current is not None and current[0] > version:

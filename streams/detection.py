@@ -92,11 +92,10 @@ class Scheduler:
     stream's setup or version changes."""
 
     def __init__(self) -> None:
-        self.streams: PerStream[list[tuple[AnalyticParameters, RateGate]]] = PerStream(self._build)
+        self.streams: PerStream[StreamSetup, list[tuple[AnalyticParameters, RateGate]]] = PerStream(self._build)
 
     @staticmethod
-    def _build(stream_id: UUID, version: int, setup: object) -> list[tuple[AnalyticParameters, RateGate]]:
-        assert isinstance(setup, StreamSetup)
+    def _build(stream_id: UUID, version: int, setup: StreamSetup) -> list[tuple[AnalyticParameters, RateGate]]:
         return [(p, RateGate(p.rate)) for _, p in setup.analytics]
 
     def plan(self, header: FrameHeader, setup: StreamSetup) -> Plan | None:

@@ -116,14 +116,14 @@ class HumanTracker:
             create_time=create_time, end_time=end_time, event=self._public(event),
         )
 
-    def _best_shot(self, state: _Track, tracks: TrackUpdate, i: int) -> None:
-        objects, score = tracks.tracks, float(tracks.tracks.scores[i])
+    def _best_shot(self, state: _Track, update: TrackUpdate, i: int) -> None:
+        objects, score = update.tracks, float(update.tracks.scores[i])
         kind = "face" if objects.kinds[i] == "face" else "body"
         if not passes(objects.kinds[i], score, objects.data["landmarks"][i], self.params.best_shot_filters):
             return
         samples = self.params.face_samples if kind == "face" else self.params.body_samples
         image = objects.data["crop"][i] if self.keep_images or self.extracts else None
-        state.shots.append(BestShot(kind=kind, time_offset=tracks.time_offset, bbox=objects.box(i), score=score,
+        state.shots.append(BestShot(kind=kind, time_offset=update.time_offset, bbox=objects.box(i), score=score,
                                     image=image))
         state.shots = sorted(state.shots, key=lambda s: -s.score)[: samples.count]
 
@@ -200,11 +200,10 @@ class HumanTrackers:
     version changes (ending the tracks the old ones had started)."""
 
     def __init__(self) -> None:
-        self.streams: PerStream[list[HumanTracker]] = PerStream(self._build)
+        self.streams: PerStream[StreamSetup, list[HumanTracker]] = PerStream(self._build)
 
     @staticmethod
-    def _build(stream_id: UUID, version: int, setup: object) -> list[HumanTracker]:
-        assert isinstance(setup, StreamSetup)
+    def _build(stream_id: UUID, version: int, setup: StreamSetup) -> list[HumanTracker]:
         trackers = [HumanTracker(stream_id, setup.account_id, version, i, p)
                     for i, p in setup.of(HumanTrackingParameters)]
         for_stream(log, stream_id, version=version).info(

@@ -196,10 +196,9 @@ class PeopleCounters:
 
     def __init__(self, settings: TrackingSettings | None = None) -> None:
         self.debounce = (settings or TrackingSettings()).line_debounce
-        self.streams: PerStream[list[PeopleCounter]] = PerStream(self._build)
+        self.streams: PerStream[StreamSetup, list[PeopleCounter]] = PerStream(self._build)
 
-    def _build(self, stream_id: UUID, version: int, setup: object) -> list[PeopleCounter]:
-        assert isinstance(setup, StreamSetup)
+    def _build(self, stream_id: UUID, version: int, setup: StreamSetup) -> list[PeopleCounter]:
         counters = [PeopleCounter(stream_id, setup.account_id, version, i, p, self.debounce)
                     for i, p in setup.of(PeopleCountParameters)]
         for_stream(log, stream_id, version=version).info(

@@ -193,15 +193,15 @@ class Trackers:
     def __init__(self, settings: TrackingSettings | None = None, inference: InferenceSettings | None = None):
         self.settings = settings or TrackingSettings()
         self.inference = inference or InferenceSettings()
-        self.streams: PerStream[StreamTracker] = PerStream(self._build)
+        self.streams: PerStream[None, StreamTracker] = PerStream(self._build)  # tracks depend on no setup
 
-    def _build(self, stream_id: UUID, version: int, _: object) -> StreamTracker:
+    def _build(self, stream_id: UUID, version: int, _: None) -> StreamTracker:
         for_stream(log, stream_id, version=version).info("tracking started")
         return StreamTracker(self.settings, self.inference)
 
     def update(self, batch: DetectionBatch) -> TrackUpdate | None:
         """The stream's tracks on this frame; None for a frame of an older stream version (dropped)."""
-        tracker, _ = self.streams.get(batch.stream_id, batch.version)
+        tracker, _ = self.streams.get(batch.stream_id, batch.version, None)
         return tracker.update(batch) if tracker is not None else None
 
 

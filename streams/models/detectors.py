@@ -210,7 +210,7 @@ class FaceDetector:
                 points.append(k + c[:, None, :])
                 scores.append(score[mask])
             if not boxes:
-                found.append(face_detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 5, 2))))
+                found.append(face_detections(np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))))
                 continue
             box, score, pts = np.concatenate(boxes) * scale, np.concatenate(scores), np.concatenate(points) * scale
             keep = nms(box, score, 0.4)

@@ -104,7 +104,8 @@ def test_bounding_box_geometry() -> None:
 def test_rows_are_selected_by_mask_and_merged_in_order() -> None:
     dets = batch().detections
     faces = dets[dets.kinds == "face"]
-    assert len(faces) == 1 and faces.data["crop"][0] is None and faces.box(0) == BoundingBox(x=5, y=5, width=10, height=10)
+    assert len(faces) == 1 and faces.data["crop"][0] is None
+    assert faces.box(0) == BoundingBox(x=5, y=5, width=10, height=10)
     assert len(dets[np.zeros(2, bool)]) == 0 and len(Detections.empty()) == 0
     people = Detections([[0, 0, 4, 8]], [0.5], "person", track_ids=["t1"])  # no data columns at all
     merged = Detections.merge([people, dets])
