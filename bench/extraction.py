@@ -41,7 +41,7 @@ def person_crops(settings: InferenceSettings) -> list[np.ndarray]:
     for path in sorted(DATA.glob("vtest_*.jpg"))[:8]:
         image = cv2.imread(str(path))
         [found] = detector.detect([image])
-        crops += [image[int(y1):int(y2), int(x1):int(x2)] for x1, y1, x2, y2 in found.boxes]
+        crops += [image[int(y1):int(y2), int(x1):int(x2)] for x1, y1, x2, y2 in found.xyxy]
     return crops
 
 
@@ -55,7 +55,7 @@ def main() -> None:
 
     t_detect = timed(lambda: [faces.detector.detect([image]) for image in images]) / count
     t_extract = timed(lambda: [faces.extract(image) for image in images]) / count
-    t_describe = timed(lambda: [faces.describe(image, f.boxes, f.landmarks) for image, f in zip(images, found)]) / count
+    t_describe = timed(lambda: [faces.describe(image, f.xyxy, f.data["landmarks"]) for image, f in zip(images, found)]) / count
 
     bodies = BodyExtractor(settings)
     crops = person_crops(settings)

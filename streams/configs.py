@@ -1,4 +1,5 @@
-"""Stream configurations as processors see them: the compacted ``selene.stream-configs`` topic as a table.
+"""Stream configurations as processors see them: the compacted ``selene.stream-configs`` topic as a table
+of ``StreamSetup``s, each stream's analytics parsed once per config.
 
 A stream with no configuration (frames from a producer that never registered it, such as the agent's
 demo stream) is processed with ``people_count`` at its defaults: Selene counts people on any stream it
@@ -9,47 +10,92 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 from uuid import UUID
 
 import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
-from schemas.analytics import AnalyticParameters, HumanTrackingParameters, PeopleCountParameters
+from infra.kafka import consumer_options
+from schemas.analytics import AnalyticParameters, LunaEventCallback
 from schemas.streams import StreamConfig, StreamConfigAnalytic
 from schemas.topics import STREAM_CONFIGS
-from infra.kafka import consumer_options
 
 log = logging.getLogger(__name__)
 
 NO_ACCOUNT = UUID(int=0)  # account of events from unregistered streams
 DEFAULT_ANALYTICS = (StreamConfigAnalytic(index=0, analytic_name="people_count"),)
+P = TypeVar("P", bound=AnalyticParameters)
+B = TypeVar("B")
+S = TypeVar("S")
 
 
-def analytics_of(config: StreamConfig | None) -> list[tuple[StreamConfigAnalytic, AnalyticParameters]]:
-    """The built-in analytics a stream runs, with parsed parameters; analytics Selene does not run are skipped."""
-    if config is None:
-        return [(a, a.parsed()) for a in DEFAULT_ANALYTICS]
-    if config.deleted:
-        return []
-    result = []
-    for analytic in config.analytics:
+@dataclass(frozen=True, eq=False)
+class StreamSetup:
+    """What the processors run on one stream, parsed once when its config arrives: the built-in
+    analytics with validated parameters (analytics Selene does not run, and invalid ones, left out).
+
+    Processors compare setups by identity: a config that arrives unchanged keeps its setup object.
+    """
+
+    config: StreamConfig | None  # None: a stream never configured, run with the default analytics
+    analytics: tuple[tuple[int, AnalyticParameters], ...]
+    luna_event_indexes: frozenset[int]  # analytics with an enabled ``luna-event`` callback
+
+    @property
+    def account_id(self) -> UUID:
+        return self.config.account_id if self.config else NO_ACCOUNT
+
+    def of(self, kind: type[P]) -> list[tuple[int, P]]:
+        """(index, parameters) of the stream's analytics of one kind."""
+        return [(i, p) for i, p in self.analytics if isinstance(p, kind)]
+
+
+def setup_for(config: StreamConfig | None) -> StreamSetup:
+    """Parse a config's analytics; a deleted stream runs none."""
+    analytics = []
+    for analytic in DEFAULT_ANALYTICS if config is None else () if config.deleted else config.analytics:
         try:
-            result.append((analytic, analytic.parsed()))
+            analytics.append((analytic.index, analytic.parsed()))
         except KeyError:
             continue  # an analytic for someone else's agent
         except ValidationError as exc:
+            assert config is not None
             log.warning("stream analytic has invalid parameters", extra={
                 "stream_id": str(config.stream_id), "analytic_index": analytic.index, "error": str(exc)})
-    return result
+    luna_events = frozenset(i for i, p in analytics
+                            if any(isinstance(c, LunaEventCallback) and c.enable for c in p.callbacks))
+    return StreamSetup(config, tuple(analytics), luna_events)
 
 
-def people_count_analytics(config: StreamConfig | None) -> list[tuple[int, PeopleCountParameters]]:
-    return [(a.index, p) for a, p in analytics_of(config) if isinstance(p, PeopleCountParameters)]
+DEFAULT_SETUP = setup_for(None)
 
 
-def human_tracking_analytics(config: StreamConfig | None) -> list[tuple[int, HumanTrackingParameters]]:
-    return [(a.index, p) for a, p in analytics_of(config) if isinstance(p, HumanTrackingParameters)]
+class PerStream(Generic[B, S]):
+    """One processor's state per stream, built for one stream version from one basis (the stream's setup,
+    compared by identity) and built again when either changes; a message of an older version than the
+    state's is stale."""
+
+    def __init__(self, build: Callable[[UUID, int, B], S]) -> None:
+        self.build = build
+        self.streams: dict[UUID, tuple[int, B, S]] = {}
+
+    def get(self, stream_id: UUID, version: int, basis: B) -> tuple[S | None, S | None]:
+        """(the state for this message, None when it is stale; the state it replaced, if any)."""
+        current = self.streams.get(stream_id)
+        if current is not None and current[0] > version:
+            return None, None
+        if current is not None and current[0] == version and current[1] is basis:
+            return current[2], None
+        state = self.build(stream_id, version, basis)
+        self.streams[stream_id] = (version, basis, state)
+        return state, current[2] if current is not None else None
+
+    def states(self) -> list[S]:
+        return [state for _, _, state in self.streams.values()]
 
 
 def parse_config(value: bytes | None) -> StreamConfig | None:
@@ -64,7 +110,7 @@ def parse_config(value: bytes | None) -> StreamConfig | None:
 
 
 class StreamConfigs:
-    """Every stream's latest config, followed from the compacted topic (bytes key -> StreamConfig).
+    """Every stream's latest setup, followed from the compacted topic (bytes key -> StreamSetup).
 
     Each worker reads every partition from the beginning (no consumer group, nothing committed) and keeps
     following it, so every processor sees every stream's current parameters after any restart. Faust's
@@ -73,24 +119,26 @@ class StreamConfigs:
     """
 
     def __init__(self) -> None:
-        self.configs: dict[bytes, StreamConfig] = {}
+        self.setups: dict[bytes, StreamSetup] = {}
         self.loaded = asyncio.Event()
 
-    def get(self, stream_id: UUID) -> StreamConfig | None:
-        """The stream's latest config; None for a stream never configured (or deleted and compacted)."""
-        return self.configs.get(str(stream_id).encode())
+    def get(self, stream_id: UUID) -> StreamSetup:
+        """The stream's setup: the default one for a stream never configured (or deleted and compacted)."""
+        return self.setups.get(str(stream_id).encode(), DEFAULT_SETUP)
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
         if key is None:
             return
         config = parse_config(value)
+        known = self.setups.get(key)
         if config is not None:
-            self.configs[key] = config
-        elif value is None and key in self.configs:
+            if known is None or known.config != config:  # a config read again keeps its setup
+                self.setups[key] = setup_for(config)
+        elif value is None and known is not None and known.config is not None:
             # A tombstone for a known stream: it was deleted, so its late frames must not fall back to defaults.
-            self.configs[key] = self.configs[key].model_copy(update={"deleted": True})
+            self.setups[key] = setup_for(known.config.model_copy(update={"deleted": True}))
         else:
-            self.configs.pop(key, None)  # a value that does not validate
+            self.setups.pop(key, None)  # a value that does not validate
 
     async def follow(self, bootstrap: str) -> None:
         """Read the topic from the start, set ``loaded`` once caught up, then keep following it."""
@@ -110,7 +158,7 @@ class StreamConfigs:
                         self.apply(record.key, record.value)
                 if not self.loaded.is_set() and await _caught_up(consumer, ends):
                     self.loaded.set()
-                    log.info("stream configs loaded", extra={"streams": len(self.configs)})
+                    log.info("stream configs loaded", extra={"streams": len(self.setups)})
         finally:
             await consumer.stop()
 

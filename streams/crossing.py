@@ -1,16 +1,20 @@
 """Selene's extensions of people counting: counting lines (directional, debounced) and occupancy zones.
 
 Both follow tracks, so they see each person once however long they stay in view. A track's anchor is
-its box's bottom centre (see ``streams.geometry``).
+its box's bottom centre (see ``streams.geometry``). Both take a frame's person tracks (``Detections``
+with the track columns of ``schemas.tracks``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shapely.geometry.base import BaseGeometry
+
 from schemas.analytics import LineCrossing, Zone
-from schemas.tracks import TrackedObject
-from streams.geometry import in_zone, line_side, zone_area
+from schemas.detections import BoundingBox, Detections
+from schemas.tracks import detected
+from streams.geometry import in_zone, line_sides, zone_area
 
 
 @dataclass
@@ -23,7 +27,8 @@ class _Side:
 @dataclass(frozen=True)
 class Crossing:
     line_id: str
-    track: TrackedObject
+    track_id: str
+    bbox: BoundingBox
     direction: str  # "in" or "out"
 
 
@@ -38,34 +43,34 @@ class LineCounter:
         self.in_count = 0
         self.out_count = 0
 
-    def update(self, tracks: list[TrackedObject], width: int, height: int) -> list[Crossing]:
+    def update(self, tracks: Detections, width: int, height: int) -> list[Crossing]:
         crossings = []
-        for track in tracks:
-            if track.state == "ended":
-                self.sides.pop(track.track_id, None)
+        sides = line_sides(self.line, tracks, width, height)
+        seen = detected(tracks)  # predicted positions of lost tracks are guesses
+        for i, (track_id, state) in enumerate(zip(tracks.track_ids, tracks.data["state"])):
+            if state == "ended":
+                self.sides.pop(track_id, None)
                 continue
-            if track.detection_id is None:
-                continue  # predicted positions of lost tracks are guesses
-            side = line_side(self.line, track.bbox, width, height)
-            if side == 0:
+            side = int(sides[i])
+            if not seen[i] or side == 0:
                 continue
-            state = self.sides.setdefault(track.track_id, _Side())
-            if state.confirmed == 0:
-                state.confirmed = side
-            elif side == state.confirmed:
-                state.candidate, state.streak = 0, 0
+            memory = self.sides.setdefault(track_id, _Side())
+            if memory.confirmed == 0:
+                memory.confirmed = side
+            elif side == memory.confirmed:
+                memory.candidate, memory.streak = 0, 0
             else:
-                state.streak = state.streak + 1 if state.candidate == side else 1
-                state.candidate = side
-                if state.streak >= self.debounce:
+                memory.streak = memory.streak + 1 if memory.candidate == side else 1
+                memory.candidate = side
+                if memory.streak >= self.debounce:
                     # Right (+1) to left (-1) of start→end is "in".
-                    direction = "in" if state.confirmed > 0 else "out"
-                    state.confirmed, state.candidate, state.streak = side, 0, 0
+                    direction = "in" if memory.confirmed > 0 else "out"
+                    memory.confirmed, memory.candidate, memory.streak = side, 0, 0
                     if direction == "in":
                         self.in_count += 1
                     else:
                         self.out_count += 1
-                    crossings.append(Crossing(self.line.line_id, track, direction))
+                    crossings.append(Crossing(self.line.line_id, track_id, tracks.box(i), direction))
         return crossings
 
 
@@ -84,18 +89,22 @@ class ZoneCounter:
     zone: Zone
     inside: set[str] = field(default_factory=set)
     entries: int = 0
+    _areas: dict[tuple[int, int], BaseGeometry] = field(default_factory=dict)
 
-    def update(self, tracks: list[TrackedObject], width: int, height: int) -> list[ZoneChange]:
-        area = zone_area(self.zone, width, height)
+    def update(self, tracks: Detections, width: int, height: int) -> list[ZoneChange]:
+        area = self._areas.get((width, height))
+        if area is None:
+            area = self._areas[width, height] = zone_area(self.zone, width, height)
+        here, seen = in_zone(area, tracks), detected(tracks)
         now = set(self.inside)
-        for track in tracks:
-            if track.state == "ended":
-                now.discard(track.track_id)
-            elif track.detection_id is not None:
-                if in_zone(area, track.bbox):
-                    now.add(track.track_id)
+        for i, (track_id, state) in enumerate(zip(tracks.track_ids, tracks.data["state"])):
+            if state == "ended":
+                now.discard(track_id)
+            elif seen[i]:
+                if here[i]:
+                    now.add(track_id)
                 else:
-                    now.discard(track.track_id)
+                    now.discard(track_id)
         entered, left = sorted(now - self.inside), sorted(self.inside - now)
         self.inside = now
         self.entries += len(entered)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -27,11 +29,14 @@ import numpy as np
 from redis.exceptions import RedisError
 
 from infra.claimcheck import ClaimCheck
-from infra.dead_letter import send_dead_letter, validated
 from infra.media.jpeg import encode_jpeg
 from infra.settings import InferenceSettings, RedisSettings
-from schemas.analytics import HumanTrackingParameters, PeopleCountParameters
-from schemas.detections import BoundingBox, Detection, DetectionBatch, Landmark
+from schemas.analytics import (
+    AnalyticParameters,
+    HumanTrackingParameters,
+    PeopleCountParameters,
+)
+from schemas.detections import DetectionBatch, Detections, objects
 from schemas.errors import (
     ANALYTICS_PROCESSING_FAILED,
     MESSAGE_UNDECODABLE,
@@ -39,14 +44,13 @@ from schemas.errors import (
     SeleneError,
 )
 from schemas.frames import FrameHeader
-from schemas.streams import StreamConfig
+from schemas.rate import RateGate
 from schemas.topics import DETECTIONS, FRAMES
-from streams.app import dead_letter_topic, topic
-from streams.configs import analytics_of, stream_configs
-from streams.models.detectors import Found, PersonDetector
+from streams.configs import PerStream, StreamSetup, stream_configs
+from streams.models.detectors import PersonDetector
 from streams.models.face_hog import HogFaceDetector
 from streams.models.faces import FaceDetector, face_detector
-from streams.sampling import RateGate
+from streams.processor import Failed, Outcome, Publish, Received, processor
 
 PROCESSOR = "detection"
 OVERVIEW_SIZE = 640  # larger side of the overview JPEG: enough to see a crowd, small enough for Kafka
@@ -65,7 +69,7 @@ class Plan:
     overview: bool = False
 
 
-def plan_for(params: list, width: int, height: int) -> Plan:
+def plan_for(params: list[AnalyticParameters], width: int, height: int) -> Plan:
     """What a frame's analytics need from detection."""
     tracking = [p for p in params if isinstance(p, HumanTrackingParameters)]
     faces = any(p.detector_type in ("face", "face_body") for p in tracking)
@@ -84,23 +88,20 @@ def plan_for(params: list, width: int, height: int) -> Plan:
 
 
 class Scheduler:
-    """Decides which frames to detect: per stream, a rate gate per analytic; rebuilt on a config change."""
+    """Decides which frames to detect: per stream, a rate gate per analytic, built again when the
+    stream's setup or version changes."""
 
     def __init__(self) -> None:
-        self.streams: dict[UUID, tuple[tuple, list, list[RateGate]]] = {}
+        self.streams: PerStream[StreamSetup, list[tuple[AnalyticParameters, RateGate]]] = PerStream(self._build)
 
-    def plan(self, header: FrameHeader, config: StreamConfig | None) -> Plan | None:
+    @staticmethod
+    def _build(stream_id: UUID, version: int, setup: StreamSetup) -> list[tuple[AnalyticParameters, RateGate]]:
+        return [(p, RateGate(p.rate)) for _, p in setup.analytics]
+
+    def plan(self, header: FrameHeader, setup: StreamSetup) -> Plan | None:
         """The frame's plan, or None when no analytic is due (or the frame is of an older version)."""
-        analytics = analytics_of(config)
-        key = (header.version, config.version if config else None, tuple(a.index for a, _ in analytics))
-        current = self.streams.get(header.stream_id)
-        if current is not None and current[0][0] > header.version:
-            return None
-        if current is None or current[0] != key:
-            params = [p for _, p in analytics]
-            current = self.streams[header.stream_id] = (key, params, [RateGate(p.rate) for p in params])
-        _, params, gates = current
-        due = [p for p, gate in zip(params, gates) if gate.due(header.frame_number, header.time_offset)]
+        gates, _ = self.streams.get(header.stream_id, header.version, setup)
+        due = [p for p, gate in gates or () if gate.due(header.frame_number, header.time_offset)]
         return plan_for(due, header.width, header.height) if due else None
 
 
@@ -111,6 +112,16 @@ def _crop(image: np.ndarray, box: np.ndarray, size: int) -> bytes:
     if scale < 1:
         patch = cv2.resize(patch, (max(1, int(patch.shape[1] * scale)), max(1, int(patch.shape[0] * scale))))
     return encode_jpeg(patch, quality=85)
+
+
+def _placed(found: Detections, dx: int, dy: int) -> Detections:
+    """A region's detections in frame pixels, scores capped at the wire's bound of 1."""
+    shift = np.array([dx, dy], np.float32)
+    data = dict(found.data)
+    if "landmarks" in data:
+        data["landmarks"] = data["landmarks"] + shift
+    return Detections(found.xyxy + np.tile(shift, 2), np.minimum(found.scores, 1.0), found.kinds, found.track_ids,
+                      data)
 
 
 class Detector:
@@ -147,32 +158,18 @@ class Detector:
         batches = []
         for i, (header, image, plan) in enumerate(frames):
             _, dx, dy = crops[i]
-            detections = []
-            for kind, found in (("person", found_persons.get(i)), ("face", found_faces.get(i))):
-                if found is not None:
-                    detections += self._detections(kind, found, dx, dy, image if plan.crops else None)
-            batches.append(DetectionBatch(
-                stream_id=header.stream_id, version=header.version, frame_number=header.frame_number,
-                time_offset=header.time_offset, timestamp=header.timestamp, width=header.width,
-                height=header.height, detector=self.name(plan), detections=detections,
-                overview=_crop(image, np.array([0, 0, header.width, header.height]), OVERVIEW_SIZE) if plan.overview else None,
-            ))
+            found = [_placed(f, dx, dy) for f in (found_persons.get(i), found_faces.get(i)) if f is not None]
+            detections = Detections.merge(found)
+            detections = detections.with_data(detection_id=objects(uuid.uuid4() for _ in range(len(detections))))
+            if plan.crops:
+                size = self.settings.crop_size
+                detections = detections.with_data(crop=objects(_crop(image, box, size) for box in detections.xyxy))
+            overview = None
+            if plan.overview:
+                overview = _crop(image, np.array([0, 0, header.width, header.height]), OVERVIEW_SIZE)
+            batches.append(DetectionBatch.for_frame(header, detector=self.name(plan), detections=detections,
+                                                    overview=overview))
         return batches
-
-    def _detections(self, kind: str, found: Found, dx: int, dy: int, image: np.ndarray | None) -> list[Detection]:
-        offset = np.array([dx, dy, dx, dy], np.float32)
-        result = []
-        for j in range(len(found)):
-            box = found.boxes[j] + offset
-            landmarks = []
-            if found.landmarks is not None:
-                landmarks = [Landmark(x=float(px + dx), y=float(py + dy)) for px, py in found.landmarks[j]]
-            result.append(Detection(
-                kind=kind, bbox=BoundingBox.from_xyxy(*map(float, box)), score=float(min(found.scores[j], 1.0)),
-                landmarks=landmarks,
-                crop=_crop(image, box, self.settings.crop_size) if image is not None else None,
-            ))
-        return result
 
 
 async def fetch_claimed(claims: ClaimCheck, key: str) -> bytes:
@@ -188,11 +185,7 @@ async def fetch_claimed(claims: ClaimCheck, key: str) -> bytes:
 
 
 def end_of_stream(header: FrameHeader) -> DetectionBatch:
-    return DetectionBatch(
-        stream_id=header.stream_id, version=header.version, frame_number=header.frame_number,
-        time_offset=header.time_offset, timestamp=header.timestamp, width=header.width, height=header.height,
-        detector="none", end_of_stream=True,
-    )
+    return DetectionBatch.for_frame(header, detector="none", end_of_stream=True)
 
 
 def decode(jpeg: bytes, header: FrameHeader) -> np.ndarray:
@@ -205,61 +198,70 @@ def decode(jpeg: bytes, header: FrameHeader) -> np.ndarray:
     return image
 
 
-def _decode_and_detect(detector: Detector, items: list[tuple[FrameHeader, bytes, Plan]]
-                       ) -> tuple[list[DetectionBatch], dict[int, str]]:
-    """Detections of the decodable frames, and the reason each other frame (by position) failed."""
-    good, failed = [], {}
-    for i, (header, jpeg, plan) in enumerate(items):
+def _decode_and_detect(detector: Detector, items: list[tuple[FrameHeader, bytes, Plan]]) -> list[DetectionBatch | str]:
+    """Per frame, its detections, or the reason it could not be decoded."""
+    decoded: list[tuple[FrameHeader, np.ndarray, Plan] | str] = []
+    for header, jpeg, plan in items:
         try:
-            good.append((header, decode(jpeg, header), plan))
+            decoded.append((header, decode(jpeg, header), plan))
         except ValueError as exc:
-            failed[i] = str(exc)
-    return detector.detect(good), failed
+            decoded.append(str(exc))
+    batches = iter(detector.detect([d for d in decoded if not isinstance(d, str)]))
+    return [d if isinstance(d, str) else next(batches) for d in decoded]
+
+
+class FrameDetection:
+    """The processor's logic on a micro-batch of frames, without Kafka: each frame's detection batch
+    (an empty list when no analytic is due, an end-of-stream batch for the agent's marker) or the reason
+    it failed. Decoding and inference run in a worker thread."""
+
+    def __init__(self, detector: Detector, setups: Callable[[UUID], StreamSetup]) -> None:
+        self.detector = detector
+        self.setups = setups
+        self.scheduler = Scheduler()
+        self._claims: ClaimCheck | None = None  # Redis, opened on the first claim-checked frame
+
+    async def __call__(self, frames: list[Received[FrameHeader]]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        work: list[tuple[int, FrameHeader, bytes, Plan]] = []
+        for frame in frames:
+            header, data = frame.message, frame.value
+            outcomes.append([])
+            if header.encoding == "end":
+                outcomes[-1] = [Publish(DETECTIONS, header.stream_id, end_of_stream(header))]
+                continue
+            plan = self.scheduler.plan(header, self.setups(header.stream_id))
+            if plan is None:
+                continue
+            if header.encoding == "claim-check":
+                self._claims = self._claims or ClaimCheck(RedisSettings().url)
+                try:
+                    data = await fetch_claimed(self._claims, header.claim_key or "")
+                except SeleneError as exc:
+                    outcomes[-1] = Failed(exc.error, exc.body.detail)
+                    continue
+            work.append((len(outcomes) - 1, header, data, plan))
+        if not work:
+            return outcomes
+        try:
+            results = await asyncio.to_thread(_decode_and_detect, self.detector, [w[1:] for w in work])
+        except Exception as exc:  # noqa: BLE001 - a model failure loses these frames to dead letter, not the others
+            log.exception("detection failed on a batch")
+            failed = Failed(ANALYTICS_PROCESSING_FAILED, ANALYTICS_PROCESSING_FAILED.body(exc).detail)
+            results = [failed] * len(work)
+        for (position, *_), result in zip(work, results, strict=True):
+            if isinstance(result, str):
+                outcomes[position] = Failed(MESSAGE_UNDECODABLE, MESSAGE_UNDECODABLE.body(result).detail)
+            elif isinstance(result, Failed):
+                outcomes[position] = result
+            else:
+                outcomes[position] = [Publish(DETECTIONS, result.stream_id, result)]
+        return outcomes
 
 
 def register(app: faust.App, settings: InferenceSettings | None = None) -> None:
     settings = settings or InferenceSettings()
-    detections_topic = topic(app, DETECTIONS)
-    dead_letters = dead_letter_topic(app)
     configs = stream_configs(app)
-    scheduler = Scheduler()
-    detector = Detector(settings)
-    claims: ClaimCheck | None = None  # Redis, opened on the first claim-checked frame
-
-    @app.agent(topic(app, FRAMES), name=PROCESSOR)
-    async def detection(stream: faust.StreamT) -> None:
-        nonlocal claims
-        await configs.loaded.wait()  # a registered stream must not be processed with the defaults
-        async for events in stream.take_events(settings.batch_size, within=settings.batch_window_ms / 1000):
-            items, sources, ends = [], [], []
-            for event in events:
-                header = await validated(dead_letters, event, FrameHeader, PROCESSOR)
-                if header is None:
-                    continue
-                if header.encoding == "end":
-                    ends.append(end_of_stream(header))
-                    continue
-                plan = scheduler.plan(header, configs.get(header.stream_id))
-                if plan is None:
-                    continue
-                data = event.value or b""
-                if header.encoding == "claim-check":
-                    claims = claims or ClaimCheck(RedisSettings().url)
-                    try:
-                        data = await fetch_claimed(claims, header.claim_key or "")
-                    except SeleneError as exc:
-                        await send_dead_letter(dead_letters, event, exc.error, exc.body.detail, PROCESSOR)
-                        continue
-                items.append((header, data, plan))
-                sources.append(event)
-            try:
-                batches, undecodable = await asyncio.to_thread(_decode_and_detect, detector, items) if items else ([], {})
-                failed = {i: (MESSAGE_UNDECODABLE, MESSAGE_UNDECODABLE.body(r).detail) for i, r in undecodable.items()}
-            except Exception as exc:  # noqa: BLE001 - a model failure loses this batch to dead letter, not the agent
-                log.exception("detection failed on a batch")
-                detail = ANALYTICS_PROCESSING_FAILED.body(exc).detail
-                batches, failed = [], {i: (ANALYTICS_PROCESSING_FAILED, detail) for i in range(len(items))}
-            for i, (error, detail) in failed.items():
-                await send_dead_letter(dead_letters, sources[i], error, detail, PROCESSOR)
-            for batch in batches + ends:  # a stream's end follows its last frames (one partition per stream)
-                await detections_topic.send(key=str(batch.stream_id).encode(), value=batch.model_dump_json().encode())
+    logic = FrameDetection(Detector(settings), configs.get)
+    processor(app, PROCESSOR, FRAMES, FrameHeader, logic, outputs=(DETECTIONS,), configs=configs,
+              batch=(settings.batch_size, settings.batch_window_ms / 1000))

@@ -17,17 +17,15 @@ import cv2
 import faust
 import numpy as np
 
-from infra.dead_letter import send_dead_letter, validated
 from infra.logs import for_stream
 from infra.settings import InferenceSettings
 from schemas.descriptors import Descriptor
-from schemas.errors import ANALYTICS_PROCESSING_FAILED
 from schemas.events import BestShot, HumanTrackingEvent
 from schemas.recognition import BestShotsMessage, TrackDescriptors
 from schemas.topics import BEST_SHOTS, DESCRIPTORS
-from streams.app import dead_letter_topic, topic
 from streams.models.body_descriptor import BodyExtractor
 from streams.models.face_descriptor import FaceExtractor
+from streams.processor import Outcome, Publish, Received, processor
 
 PROCESSOR = "extraction"
 
@@ -89,26 +87,17 @@ class Extraction:
 
 
 def register(app: faust.App) -> None:
-    descriptors_topic = topic(app, DESCRIPTORS)
-    dead_letters = dead_letter_topic(app)
     extraction = Extraction()
     thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extraction")  # dlib wants one thread
 
-    @app.agent(topic(app, BEST_SHOTS), name=PROCESSOR)
-    async def extract(stream: faust.StreamT) -> None:
-        loop = asyncio.get_running_loop()
-        async for event in stream.events():
-            message = await validated(dead_letters, event, BestShotsMessage, PROCESSOR)
-            if message is None:
-                continue
-            try:
-                result = await loop.run_in_executor(thread, extraction.run, message)
-            except Exception as exc:  # noqa: BLE001 - one bad track goes to dead letter, never the agent
-                reason = ANALYTICS_PROCESSING_FAILED.body(exc).detail
-                await send_dead_letter(dead_letters, event, ANALYTICS_PROCESSING_FAILED, reason, PROCESSOR)
-                continue
-            for_stream(log, message.stream_id).info(
-                "track descriptors extracted",
-                extra={"event_id": str(message.event.event_id), "descriptors": len(result.descriptors)},
-            )
-            await descriptors_topic.send(key=str(message.stream_id).encode(), value=result.model_dump_json().encode())
+    async def logic(batch: list[Received[BestShotsMessage]]) -> list[Outcome]:
+        # One track at a time (no batch option): a track that fails goes to dead letter alone.
+        [item] = batch
+        result = await asyncio.get_running_loop().run_in_executor(thread, extraction.run, item.message)
+        for_stream(log, item.message.stream_id).info(
+            "track descriptors extracted",
+            extra={"event_id": str(item.message.event.event_id), "descriptors": len(result.descriptors)},
+        )
+        return [[Publish(DESCRIPTORS, item.message.stream_id, result)]]
+
+    processor(app, PROCESSOR, BEST_SHOTS, BestShotsMessage, logic, outputs=(DESCRIPTORS,))

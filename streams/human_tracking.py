@@ -24,11 +24,10 @@ from datetime import datetime
 from uuid import UUID
 
 import faust
+import numpy as np
 
-from infra.dead_letter import validated
 from infra.logs import for_stream
 from schemas.analytics import BestShotFilters, HumanTrackingParameters
-from schemas.detections import Landmark
 from schemas.events import (
     AnalyticsEventMessage,
     BestShot,
@@ -36,14 +35,13 @@ from schemas.events import (
     HumanTrackingFrameEstimation,
     VideoSegment,
 )
+from schemas.rate import RateGate
 from schemas.recognition import BestShotsMessage
-from schemas.streams import StreamConfig
 from schemas.topics import ANALYTICS_EVENTS, BEST_SHOTS, TRACKS
-from schemas.tracks import TrackedObject, TrackUpdate
-from streams.app import dead_letter_topic, topic
-from streams.configs import NO_ACCOUNT, human_tracking_analytics, stream_configs
-from streams.geometry import in_droi, in_roi
-from streams.sampling import RateGate
+from schemas.tracks import TrackUpdate, detected
+from streams.configs import PerStream, StreamSetup, stream_configs
+from streams.geometry import Regions
+from streams.processor import Publish, each, processor
 
 PROCESSOR = "human_tracking"
 ANALYTIC = "human_tracking"
@@ -52,29 +50,30 @@ KINDS = {"body": {"person"}, "face": {"face"}, "face_body": {"person", "face"}}
 log = logging.getLogger(__name__)
 
 
-def head_pose(landmarks: list[Landmark]) -> tuple[float, float, float]:
-    """(pitch, roll, yaw) in degrees from eyes, nose and mouth corners; 0 is a frontal, upright face."""
-    left_eye, right_eye, nose, left_mouth, right_mouth = landmarks[:5]
-    dx, dy = right_eye.x - left_eye.x, right_eye.y - left_eye.y
+def head_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
+    """(pitch, roll, yaw) in degrees from eyes, nose and mouth corners ([5, 2]: x, y); 0 is a frontal,
+    upright face."""
+    (lex, ley), (rex, rey), (nx, ny), (_, lmy), (_, rmy) = np.asarray(landmarks, float)[:5].tolist()
+    dx, dy = rex - lex, rey - ley
     eye_distance = max(math.hypot(dx, dy), 1e-6)
     roll = math.degrees(math.atan2(dy, dx))
-    eyes_x, eyes_y = (left_eye.x + right_eye.x) / 2, (left_eye.y + right_eye.y) / 2
-    mouth_y = (left_mouth.y + right_mouth.y) / 2
-    yaw = math.degrees(math.asin(max(-1.0, min(1.0, 2 * (nose.x - eyes_x) / eye_distance))))
-    ratio = (nose.y - eyes_y) / max(mouth_y - eyes_y, 1e-6)  # about 0.5 on a frontal face
+    eyes_x, eyes_y = (lex + rex) / 2, (ley + rey) / 2
+    mouth_y = (lmy + rmy) / 2
+    yaw = math.degrees(math.asin(max(-1.0, min(1.0, 2 * (nx - eyes_x) / eye_distance))))
+    ratio = (ny - eyes_y) / max(mouth_y - eyes_y, 1e-6)  # about 0.5 on a frontal face
     pitch = math.degrees(math.asin(max(-1.0, min(1.0, 2 * (ratio - 0.5)))))
     return pitch, roll, yaw
 
 
-def passes(track: TrackedObject, filters: BestShotFilters) -> bool:
-    if filters.score is not None and track.score < filters.score:
+def passes(kind: str, score: float, landmarks: np.ndarray | None, filters: BestShotFilters) -> bool:
+    if filters.score is not None and score < filters.score:
         return False
     limits = (filters.head_pitch, filters.head_roll, filters.head_yaw)
-    if track.kind != "face" or all(limit is None for limit in limits):
+    if kind != "face" or all(limit is None for limit in limits):
         return True
-    if len(track.landmarks) < 5:
+    if landmarks is None or len(landmarks) < 5:
         return False
-    return all(limit is None or abs(angle) <= limit for angle, limit in zip(head_pose(track.landmarks), limits))
+    return all(limit is None or abs(angle) <= limit for angle, limit in zip(head_pose(landmarks), limits))
 
 
 @dataclass
@@ -96,6 +95,7 @@ class HumanTracker:
         self.params = params
         self.kinds = KINDS[params.detector_type]
         self.gate = RateGate(params.rate)
+        self.regions = Regions(params.roi, params.droi)
         self.tracks: dict[str, _Track] = {}
         self.track_count = 0
         self.keep_images = "best_shot_images" in params.targets
@@ -116,13 +116,15 @@ class HumanTracker:
             create_time=create_time, end_time=end_time, event=self._public(event),
         )
 
-    def _best_shot(self, state: _Track, obj: TrackedObject, time_offset: float) -> None:
-        if not passes(obj, self.params.best_shot_filters):
+    def _best_shot(self, state: _Track, update: TrackUpdate, i: int) -> None:
+        objects, score = update.tracks, float(update.tracks.scores[i])
+        kind = "face" if objects.kinds[i] == "face" else "body"
+        if not passes(objects.kinds[i], score, objects.data["landmarks"][i], self.params.best_shot_filters):
             return
-        kind = "face" if obj.kind == "face" else "body"
         samples = self.params.face_samples if kind == "face" else self.params.body_samples
-        image = obj.crop if self.keep_images or self.extracts else None
-        state.shots.append(BestShot(kind=kind, time_offset=time_offset, bbox=obj.bbox, score=obj.score, image=image))
+        image = objects.data["crop"][i] if self.keep_images or self.extracts else None
+        state.shots.append(BestShot(kind=kind, time_offset=update.time_offset, bbox=objects.box(i), score=score,
+                                    image=image))
         state.shots = sorted(state.shots, key=lambda s: -s.score)[: samples.count]
 
     def process(self, update: TrackUpdate) -> list[AnalyticsEventMessage | BestShotsMessage]:
@@ -131,31 +133,30 @@ class HumanTracker:
         if not self.gate.due(update.frame_number, update.time_offset):
             return []
         messages: list[AnalyticsEventMessage | BestShotsMessage] = []
-        for obj in update.tracks:
-            if obj.kind not in self.kinds:
+        tracks = update.tracks
+        seen = detected(tracks) & tracks.data["moving"] & self.regions.inside(tracks, update.width, update.height)
+        for i, (track_id, kind, track_state) in enumerate(zip(tracks.track_ids, tracks.kinds, tracks.data["state"])):
+            if kind not in self.kinds:
                 continue
-            if obj.state == "ended":
-                state = self.tracks.pop(obj.track_id, None)
+            if track_state == "ended":
+                state = self.tracks.pop(track_id, None)
                 if state is not None and state.event is not None:
                     messages += self._end(state, update.time_offset, update.timestamp)
                 continue
-            state = self.tracks.setdefault(obj.track_id, _Track(obj.kind))
-            seen = (obj.detection_id is not None and obj.moving
-                    and in_roi(obj.bbox, self.params.roi, update.width, update.height)
-                    and in_droi(obj.bbox, self.params.droi, update.width, update.height))
-            if not seen:
+            state = self.tracks.setdefault(track_id, _Track(kind))
+            if not seen[i]:
                 if state.event is None:
                     state.streak, state.estimations, state.shots = 0, [], []
                 continue
             state.streak += 1
             state.estimations.append(HumanTrackingFrameEstimation(
-                time_offset=update.time_offset, bbox=obj.bbox, score=obj.score))
-            self._best_shot(state, obj, update.time_offset)
+                time_offset=update.time_offset, bbox=tracks.box(i), score=float(tracks.scores[i])))
+            self._best_shot(state, update, i)
             if state.event is None and state.streak >= self.params.probe_count:
                 self.track_count += 1
                 state.create_time = update.timestamp
                 state.event = HumanTrackingEvent(
-                    event_id=uuid.uuid4(), track_id=obj.track_id,
+                    event_id=uuid.uuid4(), track_id=track_id,
                     video_segment=VideoSegment(start_time_offset=state.estimations[0].time_offset,
                                                end_time_offset=update.time_offset),
                     frames_estimations=list(state.estimations), best_shots=list(state.shots),
@@ -163,7 +164,7 @@ class HumanTracker:
                 )
                 messages.append(self._message(state.event, update.timestamp, None))
         # Tracks the tracker no longer reports (never confirmed) are forgotten.
-        present = {o.track_id for o in update.tracks}
+        present = set(tracks.track_ids)
         for track_id in [t for t, s in self.tracks.items() if t not in present and s.event is None]:
             del self.tracks[track_id]
         return messages
@@ -195,48 +196,35 @@ class HumanTracker:
 
 
 class HumanTrackers:
-    """The human-tracking analytics of every stream a worker sees, rebuilt when a stream's config changes."""
+    """The human-tracking analytics of every stream a worker sees, built again when a stream's setup or
+    version changes (ending the tracks the old ones had started)."""
 
     def __init__(self) -> None:
-        self.streams: dict[UUID, tuple[tuple, list[HumanTracker]]] = {}
+        self.streams: PerStream[StreamSetup, list[HumanTracker]] = PerStream(self._build)
 
-    def process(self, update: TrackUpdate, config: StreamConfig | None) -> list[AnalyticsEventMessage | BestShotsMessage]:
-        analytics = human_tracking_analytics(config)
-        key = (update.version, config.version if config else None,
-               tuple((i, p.model_dump_json()) for i, p in analytics))
-        current = self.streams.get(update.stream_id)
-        if current is not None and current[0][0] > update.version:
-            return []
-        messages: list[AnalyticsEventMessage | BestShotsMessage] = []
-        if current is None or current[0] != key:
-            if current is not None:
-                for tracker in current[1]:
-                    messages += tracker.finish(update.time_offset, update.timestamp)
-            account = config.account_id if config else NO_ACCOUNT
-            trackers = [HumanTracker(update.stream_id, account, update.version, i, p) for i, p in analytics]
-            self.streams[update.stream_id] = (key, trackers)
-            for_stream(log, update.stream_id, version=update.version).info(
-                "human tracking configured", extra={"analytics": [t.index for t in trackers]})
-        for tracker in self.streams[update.stream_id][1]:
+    @staticmethod
+    def _build(stream_id: UUID, version: int, setup: StreamSetup) -> list[HumanTracker]:
+        trackers = [HumanTracker(stream_id, setup.account_id, version, i, p)
+                    for i, p in setup.of(HumanTrackingParameters)]
+        for_stream(log, stream_id, version=version).info(
+            "human tracking configured", extra={"analytics": [t.index for t in trackers]})
+        return trackers
+
+    def process(self, update: TrackUpdate, setup: StreamSetup) -> list[AnalyticsEventMessage | BestShotsMessage]:
+        trackers, replaced = self.streams.get(update.stream_id, update.version, setup)
+        messages = [m for tracker in replaced or () for m in tracker.finish(update.time_offset, update.timestamp)]
+        for tracker in trackers or ():
             messages += tracker.process(update)
         return messages
 
 
 def register(app: faust.App) -> None:
-    events_topic = topic(app, ANALYTICS_EVENTS)
-    best_shots_topic = topic(app, BEST_SHOTS)
-    dead_letters = dead_letter_topic(app)
     configs = stream_configs(app)
     trackers = HumanTrackers()
 
-    @app.agent(topic(app, TRACKS), name=PROCESSOR)
-    async def human_tracking(stream: faust.StreamT) -> None:
-        await configs.loaded.wait()  # a registered stream must not be processed with the defaults
-        async for event in stream.events():
-            update = await validated(dead_letters, event, TrackUpdate, PROCESSOR)
-            if update is None:
-                continue
-            key = str(update.stream_id).encode()
-            for message in trackers.process(update, configs.get(update.stream_id)):
-                target = best_shots_topic if isinstance(message, BestShotsMessage) else events_topic
-                await target.send(key=key, value=message.model_dump_json().encode())
+    def logic(update: TrackUpdate) -> list[Publish]:
+        return [Publish(BEST_SHOTS if isinstance(m, BestShotsMessage) else ANALYTICS_EVENTS, update.stream_id, m)
+                for m in trackers.process(update, configs.get(update.stream_id))]
+
+    processor(app, PROCESSOR, TRACKS, TrackUpdate, each(logic), outputs=(ANALYTICS_EVENTS, BEST_SHOTS),
+              configs=configs)

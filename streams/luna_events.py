@@ -9,48 +9,31 @@ from __future__ import annotations
 
 import faust
 
-from infra.dead_letter import validated
-from schemas.analytics import LunaEventCallback
 from schemas.events import AnalyticsEventMessage, GeneralEventMessage, LineCrossingEvent
-from schemas.streams import StreamConfig
 from schemas.topics import ANALYTICS_EVENTS, GENERAL_EVENTS
-from streams.app import dead_letter_topic, topic
-from streams.configs import analytics_of, stream_configs
+from streams.configs import StreamSetup, stream_configs
+from streams.processor import Publish, each, processor
 
 PROCESSOR = "luna_events"
 
 
-def luna_event_indexes(config: StreamConfig | None) -> set[int]:
-    """The stream's analytics (by index) with an enabled ``luna-event`` callback."""
-    return {
-        analytic.index
-        for analytic, parameters in analytics_of(config)
-        if any(isinstance(c, LunaEventCallback) and c.enable for c in parameters.callbacks)
-    }
-
-
-def general_event(message: AnalyticsEventMessage, config: StreamConfig | None) -> GeneralEventMessage | None:
-    if message.analytic_index not in luna_event_indexes(config):
+def general_event(message: AnalyticsEventMessage, setup: StreamSetup) -> GeneralEventMessage | None:
+    if message.analytic_index not in setup.luna_event_indexes:
         return None
     if not isinstance(message.event, LineCrossingEvent) and message.event.event_status != "ended":
         return None
+    config = setup.config
     return message.to_general_event(
         source=config.source if config else None, location=config.location if config else None
     )
 
 
 def register(app: faust.App) -> None:
-    general_events = topic(app, GENERAL_EVENTS)
-    dead_letters = dead_letter_topic(app)
     configs = stream_configs(app)
 
-    @app.agent(topic(app, ANALYTICS_EVENTS), name=PROCESSOR)
-    async def luna_events(stream: faust.StreamT) -> None:
-        await configs.loaded.wait()
-        async for event in stream.events():
-            message = await validated(dead_letters, event, AnalyticsEventMessage, PROCESSOR)
-            if message is None:
-                continue
-            stored = general_event(message, configs.get(message.stream_id))
-            if stored is not None:
-                await general_events.send(key=str(stored.event_id).encode(), value=stored.model_dump_json().encode())
+    def logic(message: AnalyticsEventMessage) -> list[Publish]:
+        stored = general_event(message, configs.get(message.stream_id))
+        return [] if stored is None else [Publish(GENERAL_EVENTS, stored.event_id, stored)]
+
+    processor(app, PROCESSOR, ANALYTICS_EVENTS, AnalyticsEventMessage, each(logic),
+              outputs=(GENERAL_EVENTS,), configs=configs)

@@ -20,10 +20,10 @@ from uuid import UUID
 
 import faust
 
-from infra.dead_letter import validated
 from infra.logs import for_stream
 from infra.settings import TrackingSettings
 from schemas.analytics import PeopleCountParameters
+from schemas.detections import Detections
 from schemas.events import (
     AnalyticsEventMessage,
     CountSample,
@@ -33,14 +33,13 @@ from schemas.events import (
     VideoSegment,
     ZoneOccupancyEvent,
 )
-from schemas.streams import StreamConfig
+from schemas.rate import RateGate
 from schemas.topics import ANALYTICS_EVENTS, COUNTS, TRACKS
-from schemas.tracks import TrackedObject, TrackUpdate
-from streams.app import dead_letter_topic, topic
-from streams.configs import NO_ACCOUNT, people_count_analytics, stream_configs
+from schemas.tracks import TrackUpdate, detected
+from streams.configs import PerStream, StreamSetup, stream_configs
 from streams.crossing import LineCounter, ZoneCounter
-from streams.geometry import in_droi, in_roi
-from streams.sampling import RateGate
+from streams.geometry import Regions
+from streams.processor import Publish, each, processor
 
 PROCESSOR = "people_count"
 ANALYTIC = "people_count"
@@ -48,14 +47,12 @@ ANALYTIC = "people_count"
 log = logging.getLogger(__name__)
 
 
-def people_on_frame(update: TrackUpdate, params: PeopleCountParameters) -> list[TrackedObject]:
+def people_on_frame(update: TrackUpdate, regions: Regions) -> Detections:
     """The people this frame counts."""
-    return [
-        t for t in update.tracks
-        if t.kind == "person" and t.detection_id is not None and t.moving
-        and in_roi(t.bbox, params.roi, update.width, update.height)
-        and in_droi(t.bbox, params.droi, update.width, update.height)
-    ]
+    tracks = update.tracks
+    counted = ((tracks.kinds == "person") & detected(tracks) & tracks.data["moving"]
+               & regions.inside(tracks, update.width, update.height))
+    return tracks[counted]
 
 
 @dataclass
@@ -78,6 +75,7 @@ class PeopleCounter:
         self.stream_id, self.account_id, self.version, self.index = stream_id, account_id, version, index
         self.params = params
         self.gate = RateGate(params.rate)
+        self.regions = Regions(params.roi, params.droi)
         self.recent: deque[bool] = deque(maxlen=params.probe_count)
         self.open: _Event | None = None
         self.lines = [LineCounter(line, debounce) for line in params.lines]
@@ -97,11 +95,11 @@ class PeopleCounter:
             return Output(self.finish(update.timestamp), [])
         if not self.gate.due(update.frame_number, update.time_offset):
             return Output([], [])
-        people = people_on_frame(update, self.params)
+        people = people_on_frame(update, self.regions)
         count = len(people)
         estimation = PeopleCountFrameEstimation(
             people_count=count, time_offset=update.time_offset,
-            people_coordinates=[p.bbox for p in people] if "coordinates" in self.params.targets else None,
+            people_coordinates=[people.box(i) for i in range(count)] if "coordinates" in self.params.targets else None,
         )
         events = self._crowd(count, estimation, update)
         events += self._lines(update) + self._zones(update)
@@ -163,15 +161,15 @@ class PeopleCounter:
         for counter in self.lines:
             for c in counter.update(update.tracks, update.width, update.height):
                 event = LineCrossingEvent(
-                    event_id=uuid.uuid4(), line_id=c.line_id, track_id=c.track.track_id, direction=c.direction,
-                    time_offset=update.time_offset, bbox=c.track.bbox,
+                    event_id=uuid.uuid4(), line_id=c.line_id, track_id=c.track_id, direction=c.direction,
+                    time_offset=update.time_offset, bbox=c.bbox,
                     in_count=counter.in_count, out_count=counter.out_count,
                 )
                 events.append(self._envelope(event, "line_crossing", update.timestamp, update.timestamp))
         return events
 
     def _zones(self, update: TrackUpdate) -> list[AnalyticsEventMessage]:
-        persons = [t for t in update.tracks if t.kind == "person"]
+        persons = update.tracks[update.tracks.kinds == "person"]
         events = []
         for counter in self.zones:
             for change in counter.update(persons, update.width, update.height):
@@ -193,32 +191,26 @@ class PeopleCounter:
 
 
 class PeopleCounters:
-    """The people-count analytics of every stream a worker sees, rebuilt when a stream's config changes."""
+    """The people-count analytics of every stream a worker sees, built again when a stream's setup or
+    version changes (ending what the old ones had open)."""
 
     def __init__(self, settings: TrackingSettings | None = None) -> None:
         self.debounce = (settings or TrackingSettings()).line_debounce
-        self.streams: dict[UUID, tuple[tuple, list[PeopleCounter]]] = {}
+        self.streams: PerStream[StreamSetup, list[PeopleCounter]] = PerStream(self._build)
 
-    def process(self, update: TrackUpdate, config: StreamConfig | None) -> Output:
+    def _build(self, stream_id: UUID, version: int, setup: StreamSetup) -> list[PeopleCounter]:
+        counters = [PeopleCounter(stream_id, setup.account_id, version, i, p, self.debounce)
+                    for i, p in setup.of(PeopleCountParameters)]
+        for_stream(log, stream_id, version=version).info(
+            "people counting configured", extra={"analytics": [c.index for c in counters]})
+        return counters
+
+    def process(self, update: TrackUpdate, setup: StreamSetup) -> Output:
         """Events and samples of every people-count analytic of the stream."""
-        account = config.account_id if config else NO_ACCOUNT
-        key = (update.version, config.version if config else None, tuple(
-            (i, p.model_dump_json()) for i, p in people_count_analytics(config)))
-        current = self.streams.get(update.stream_id)
-        events: list[AnalyticsEventMessage] = []
-        if current is not None and current[0][0] > update.version:
-            return Output([], [])  # a frame of an older stream version
-        if current is None or current[0] != key:
-            if current is not None:
-                for counter in current[1]:
-                    events += counter.finish(update.timestamp)
-            counters = [PeopleCounter(update.stream_id, account, update.version, i, p, self.debounce)
-                        for i, p in people_count_analytics(config)]
-            self.streams[update.stream_id] = (key, counters)
-            for_stream(log, update.stream_id, version=update.version).info(
-                "people counting configured", extra={"analytics": [c.index for c in counters]})
+        counters, replaced = self.streams.get(update.stream_id, update.version, setup)
+        events = [m for counter in replaced or () for m in counter.finish(update.timestamp)]
         samples: list[CountSample] = []
-        for counter in self.streams[update.stream_id][1]:
+        for counter in counters or ():
             out = counter.process(update)
             events += out.events
             samples += out.samples
@@ -226,22 +218,12 @@ class PeopleCounters:
 
 
 def register(app: faust.App, settings: TrackingSettings | None = None) -> None:
-    events_topic = topic(app, ANALYTICS_EVENTS)
-    counts_topic = topic(app, COUNTS)
-    dead_letters = dead_letter_topic(app)
     configs = stream_configs(app)
     counters = PeopleCounters(settings)
 
-    @app.agent(topic(app, TRACKS), name=PROCESSOR)
-    async def people_count(stream: faust.StreamT) -> None:
-        await configs.loaded.wait()  # a registered stream must not be processed with the defaults
-        async for event in stream.events():
-            update = await validated(dead_letters, event, TrackUpdate, PROCESSOR)
-            if update is None:
-                continue
-            out = counters.process(update, configs.get(update.stream_id))
-            key = str(update.stream_id).encode()
-            for message in out.events:
-                await events_topic.send(key=key, value=message.model_dump_json().encode())
-            for sample in out.samples:
-                await counts_topic.send(key=key, value=sample.model_dump_json().encode())
+    def logic(update: TrackUpdate) -> list[Publish]:
+        out = counters.process(update, configs.get(update.stream_id))
+        return ([Publish(ANALYTICS_EVENTS, update.stream_id, m) for m in out.events]
+                + [Publish(COUNTS, update.stream_id, s) for s in out.samples])
+
+    processor(app, PROCESSOR, TRACKS, TrackUpdate, each(logic), outputs=(ANALYTICS_EVENTS, COUNTS), configs=configs)

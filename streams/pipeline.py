@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from math import gcd
 from typing import Any
 
 import av
@@ -20,9 +19,10 @@ from infra.media.decode import DecodedFrame, iter_frames
 from infra.settings import InferenceSettings, TrackingSettings
 from schemas.events import AnalyticsEventMessage, CountSample
 from schemas.frames import FrameHeader
+from schemas.rate import RateGate, sampling_rate
 from schemas.recognition import BestShotsMessage
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
-from streams.configs import NO_ACCOUNT, analytics_of
+from streams.configs import NO_ACCOUNT, setup_for
 from streams.detection import Detector, Scheduler
 from streams.human_tracking import HumanTrackers
 from streams.people_count import PeopleCounters
@@ -43,6 +43,7 @@ class Pipeline:
     def __init__(self, config: StreamConfig, detector: Detector | None = None,
                  tracking: TrackingSettings | None = None, inference: InferenceSettings | None = None) -> None:
         self.config = config
+        self.setup = setup_for(config)
         self.detector = detector or Detector(inference)
         self.scheduler = Scheduler()
         self.trackers = Trackers(tracking, self.detector.settings)
@@ -54,14 +55,14 @@ class Pipeline:
     def process(self, frames: list[tuple[FrameHeader, np.ndarray]]) -> Results:
         """Run a batch of frames (in order); returns what they produced and keeps it in ``results``."""
         due = [(h, image, plan) for h, image in frames
-               if (plan := self.scheduler.plan(h, self.config)) is not None]
+               if (plan := self.scheduler.plan(h, self.setup)) is not None]
         out = Results()
         for batch in self.detector.detect(due):
             update = self.trackers.update(batch)
             if update is None:
                 continue
-            counted = self.counters.process(update, self.config)
-            out.events += counted.events + _events(self.humans.process(update, self.config))
+            counted = self.counters.process(update, self.setup)
+            out.events += counted.events + _events(self.humans.process(update, self.setup))
             out.samples += counted.samples
         if frames:
             self.last = frames[-1][0]
@@ -73,10 +74,10 @@ class Pipeline:
         """End the events still open, as when a video ends."""
         out = Results()
         if self.last is not None:
-            for _, counters in self.counters.streams.values():
+            for counters in self.counters.streams.states():
                 for counter in counters:
                     out.events += counter.finish(self.last.timestamp)
-            for _, trackers in self.humans.streams.values():
+            for trackers in self.humans.streams.states():
                 for tracker in trackers:
                     out.events += _events(tracker.finish(self.last.time_offset, self.last.timestamp))
         self.results.events += out.events
@@ -99,15 +100,6 @@ def offline_config(reference: str, analytics: list[tuple[str, dict[str, Any]]]) 
     for analytic in config.analytics:
         analytic.parsed()
     return config
-
-
-def frame_step(config: StreamConfig) -> int:
-    """Decode-side sampling: the largest step that still hits every frame an analytic processes."""
-    periods = [int(p.rate.period) if p.rate.unit == "frame" else 1 for _, p in analytics_of(config)]
-    step = 0
-    for period in periods:
-        step = gcd(step, period)
-    return max(step, 1)
 
 
 def video_info(reference: str) -> tuple[int, float, float]:
@@ -142,7 +134,10 @@ def analyze(reference: str, analytics: list[tuple[str, dict[str, Any]]],
     size = batch_size or pipeline.detector.settings.batch_size
     batch: list[tuple[FrameHeader, np.ndarray]] = []
     last = 0.0
-    for item in headers_for(iter_frames(reference, frame_step(config)), config.stream_id, datetime.now(UTC)):
+    # Decode-side sampling as the agent does it: one rate that still gives every analytic its due frames.
+    sampler = RateGate(sampling_rate([p.rate for _, p in pipeline.setup.analytics], frame_rate))
+    decoded = iter_frames(reference, take=sampler.due)
+    for item in headers_for(decoded, config.stream_id, datetime.now(UTC)):
         batch.append(item)
         last = item[0].time_offset
         if len(batch) >= size:

@@ -9,6 +9,9 @@ overlap. Motion is a damped constant velocity per processed frame.
 
 A track whose box never moves more than ``static_shift`` box heights over ``static_frames`` processed
 frames is flagged ``moving=False`` (a sign post seen as a person); analytics skip such tracks.
+
+Detections come in and tracks go out as ``Detections``; a track carries the data columns of the
+detection it last matched (``detection_id``, ``landmarks``, ``crop``) as the tracks schema says.
 """
 
 from __future__ import annotations
@@ -16,19 +19,20 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 import faust
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from infra.dead_letter import validated
 from infra.logs import for_stream
 from infra.settings import InferenceSettings, TrackingSettings
-from schemas.detections import BoundingBox, Detection, DetectionBatch
+from schemas.detections import DetectionBatch, Detections, objects
 from schemas.topics import DETECTIONS, TRACKS
-from schemas.tracks import TrackedObject, TrackUpdate
-from streams.app import dead_letter_topic, topic
+from schemas.tracks import TrackUpdate
+from streams.configs import PerStream
+from streams.processor import Publish, each, processor
 
 PROCESSOR = "tracking"
 CONFIRM_HITS = 2  # ByteTrack activates a track on its second detection
@@ -36,8 +40,7 @@ CONFIRM_HITS = 2  # ByteTrack activates a track on its second detection
 log = logging.getLogger(__name__)
 
 
-def _xyxy(box: BoundingBox) -> np.ndarray:
-    return np.array([box.x, box.y, box.x2, box.y2], dtype=np.float64)
+CARRIED = ("detection_id", "landmarks", "crop")  # columns a track takes from its matched detection
 
 
 def similarity(tracks: np.ndarray, dets: np.ndarray) -> np.ndarray:
@@ -77,15 +80,14 @@ class _Track:
     age: int = 0
     missed: int = 0
     moved: bool = False
-    detection: Detection | None = None
+    detection: dict[str, Any] | None = None  # the matched detection's data columns, while it is current
 
     def predicted(self) -> np.ndarray:
         return self.box + self.velocity * (self.missed + 1)
 
-    def update(self, detection: Detection, shift: float) -> None:
-        box = _xyxy(detection.bbox)
+    def update(self, box: np.ndarray, score: float, detection: dict[str, Any], shift: float) -> None:
         self.velocity = 0.5 * self.velocity + 0.5 * (box - self.box) / (self.missed + 1)
-        self.box, self.score, self.detection = box, detection.score, detection
+        self.box, self.score, self.detection = box, score, detection
         self.hits += 1
         self.missed = 0
         centre = (box[:2] + box[2:]) / 2
@@ -103,35 +105,39 @@ class KindTracker:
         self.settings = settings
         self.tracks: list[_Track] = []
 
-    def end(self) -> list[TrackedObject]:
+    def end(self) -> Detections:
         """The video is over: every confirmed track ends here, and the tentative ones are dropped."""
-        ended = [self._object(t, "ended") for t in self.tracks if t.hits >= CONFIRM_HITS]
+        ended = self._rows([(t, "ended") for t in self.tracks if t.hits >= CONFIRM_HITS])
         self.tracks = []
         return ended
 
-    def update(self, detections: list[Detection]) -> list[TrackedObject]:
+    def update(self, detections: Detections) -> Detections:
         s = self.settings
-        dets = [d for d in detections if d.kind == self.kind]
-        high = [d for d in dets if d.score >= self.high_score]
-        low = [d for d in dets if d.score < self.high_score]
+        dets = detections[detections.kinds == self.kind]
+        boxes = dets.xyxy.astype(np.float64)
+        scores = dets.scores.astype(np.float64)
+        high = np.flatnonzero(scores >= self.high_score)
+        low = np.flatnonzero(scores < self.high_score)
         for t in self.tracks:
             t.age += 1
             t.detection = None
         predicted = np.array([t.predicted() for t in self.tracks]).reshape(-1, 4)
         matched: set[int] = set()
-        first = _match(similarity(predicted, np.array([_xyxy(d.bbox) for d in high]).reshape(-1, 4)),
-                       s.match_threshold)
-        for ti, di in first:
-            self.tracks[ti].update(high[di], s.static_shift)
+
+        def take(ti: int, di: int) -> None:
+            row = {k: dets.data[k][di] for k in CARRIED if k in dets.data}
+            self.tracks[ti].update(boxes[di], float(scores[di]), row, s.static_shift)
             matched.add(ti)
+
+        first = _match(similarity(predicted, boxes[high]), s.match_threshold)
+        for ti, hi in first:
+            take(ti, high[hi])
         rest = [i for i in range(len(self.tracks)) if i not in matched and self.tracks[i].hits >= CONFIRM_HITS]
-        second = _match(similarity(predicted[rest], np.array([_xyxy(d.bbox) for d in low]).reshape(-1, 4)),
-                        max(s.match_threshold, 0.5))
-        for ri, di in second:
-            self.tracks[rest[ri]].update(low[di], s.static_shift)
-            matched.add(rest[ri])
-        used = {di for _, di in first}
-        out: list[TrackedObject] = []
+        second = _match(similarity(predicted[rest], boxes[low]), max(s.match_threshold, 0.5))
+        for ri, li in second:
+            take(rest[ri], low[li])
+        used = {hi for _, hi in first}
+        out: list[tuple[_Track, str]] = []
         kept: list[_Track] = []
         for i, t in enumerate(self.tracks):
             if i not in matched:
@@ -139,42 +145,35 @@ class KindTracker:
                 # A tentative track that misses a frame was noise; a confirmed one is awaited a while.
                 if t.hits < CONFIRM_HITS or t.missed > s.lost_frames:
                     if t.hits >= CONFIRM_HITS:
-                        out.append(self._object(t, "ended"))
+                        out.append((t, "ended"))
                     continue
             kept.append(t)
-        for di, d in enumerate(high):
-            if di not in used:
-                box = _xyxy(d.bbox)
-                kept.append(_Track(str(uuid.uuid4()), self.kind, box, d.score, (box[:2] + box[2:]) / 2,
-                                   detection=d))
+        for hi, di in enumerate(high):
+            if hi not in used:
+                box = boxes[di]
+                kept.append(_Track(str(uuid.uuid4()), self.kind, box, float(scores[di]), (box[:2] + box[2:]) / 2,
+                                   detection={k: dets.data[k][di] for k in CARRIED if k in dets.data}))
         self.tracks = kept
         for t in kept:
-            state = "lost" if t.missed else ("confirmed" if t.hits >= CONFIRM_HITS else "tentative")
-            out.append(self._object(t, state))
-        return out
+            out.append((t, "lost" if t.missed else ("confirmed" if t.hits >= CONFIRM_HITS else "tentative")))
+        return self._rows(out)
 
-    def _object(self, t: _Track, state: str) -> TrackedObject:
-        box = t.box if t.detection is not None else t.predicted()
-        d = t.detection
-        return TrackedObject(
-            track_id=t.track_id,
-            kind=t.kind,
-            bbox=BoundingBox.from_xyxy(*box),
-            score=t.score,
-            state=state,
-            age_frames=t.age,
-            moving=t.moved or t.age < self.settings.static_frames,
-            detection_id=d.detection_id if d else None,
-            landmarks=d.landmarks if d else [],
-            crop=d.crop if d else None,
+    def _rows(self, tracks: list[tuple[_Track, str]]) -> Detections:
+        carried = {k: objects(t.detection.get(k) if t.detection else None for t, _ in tracks) for k in CARRIED}
+        return Detections(
+            [t.box if t.detection is not None else t.predicted() for t, _ in tracks],
+            [t.score for t, _ in tracks], [t.kind for t, _ in tracks], [t.track_id for t, _ in tracks],
+            {"state": objects(state for _, state in tracks),
+             "age_frames": np.array([t.age for t, _ in tracks], np.int64),
+             "moving": np.array([t.moved or t.age < self.settings.static_frames for t, _ in tracks], bool),
+             **carried},
         )
 
 
 class StreamTracker:
     """All tracks of one stream version: people and faces tracked apart."""
 
-    def __init__(self, version: int, settings: TrackingSettings, inference: InferenceSettings) -> None:
-        self.version = version
+    def __init__(self, settings: TrackingSettings, inference: InferenceSettings) -> None:
         self.kinds = {
             "person": KindTracker("person", inference.person_score_threshold, settings),
             "face": KindTracker("face", inference.face_score_threshold, settings),
@@ -182,14 +181,10 @@ class StreamTracker:
 
     def update(self, batch: DetectionBatch) -> TrackUpdate:
         if batch.end_of_stream:
-            tracks = [obj for tracker in self.kinds.values() for obj in tracker.end()]
+            tracks = Detections.merge(tracker.end() for tracker in self.kinds.values())
         else:
-            tracks = [obj for tracker in self.kinds.values() for obj in tracker.update(batch.detections)]
-        return TrackUpdate(
-            stream_id=batch.stream_id, version=batch.version, frame_number=batch.frame_number,
-            time_offset=batch.time_offset, timestamp=batch.timestamp, width=batch.width, height=batch.height,
-            tracks=tracks, end_of_stream=batch.end_of_stream, overview=batch.overview,
-        )
+            tracks = Detections.merge(tracker.update(batch.detections) for tracker in self.kinds.values())
+        return TrackUpdate.for_frame(batch, tracks=tracks, end_of_stream=batch.end_of_stream, overview=batch.overview)
 
 
 class Trackers:
@@ -198,31 +193,24 @@ class Trackers:
     def __init__(self, settings: TrackingSettings | None = None, inference: InferenceSettings | None = None):
         self.settings = settings or TrackingSettings()
         self.inference = inference or InferenceSettings()
-        self.streams: dict[UUID, StreamTracker] = {}
+        self.streams: PerStream[None, StreamTracker] = PerStream(self._build)  # tracks depend on no setup
+
+    def _build(self, stream_id: UUID, version: int, _: None) -> StreamTracker:
+        for_stream(log, stream_id, version=version).info("tracking started")
+        return StreamTracker(self.settings, self.inference)
 
     def update(self, batch: DetectionBatch) -> TrackUpdate | None:
         """The stream's tracks on this frame; None for a frame of an older stream version (dropped)."""
-        tracker = self.streams.get(batch.stream_id)
-        if tracker is not None and batch.version < tracker.version:
-            return None
-        if tracker is None or batch.version > tracker.version:
-            tracker = self.streams[batch.stream_id] = StreamTracker(batch.version, self.settings, self.inference)
-            for_stream(log, batch.stream_id, version=batch.version).info("tracking started")
-        return tracker.update(batch)
+        tracker, _ = self.streams.get(batch.stream_id, batch.version, None)
+        return tracker.update(batch) if tracker is not None else None
 
 
 def register(app: faust.App, settings: TrackingSettings | None = None,
              inference: InferenceSettings | None = None) -> None:
-    tracks_topic = topic(app, TRACKS)
-    dead_letters = dead_letter_topic(app)
     trackers = Trackers(settings, inference)
 
-    @app.agent(topic(app, DETECTIONS), name=PROCESSOR)
-    async def tracking(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            batch = await validated(dead_letters, event, DetectionBatch, PROCESSOR)
-            if batch is None:
-                continue
-            update = trackers.update(batch)
-            if update is not None:
-                await tracks_topic.send(key=str(update.stream_id).encode(), value=update.model_dump_json().encode())
+    def logic(batch: DetectionBatch) -> list[Publish]:
+        update = trackers.update(batch)
+        return [] if update is None else [Publish(TRACKS, update.stream_id, update)]
+
+    processor(app, PROCESSOR, DETECTIONS, DetectionBatch, each(logic), outputs=(TRACKS,))

@@ -30,7 +30,7 @@ from agents.video_agent.reporting import (
     decoding_error,
     redact,
 )
-from agents.video_agent.sampling import Sampler, stream_rate
+from agents.video_agent.sampling import stream_rate
 from infra.backoff import Backoff
 from infra.claimcheck import ClaimCheck, claim_key
 from infra.logs import for_stream
@@ -39,6 +39,7 @@ from infra.media.jpeg import encode_jpeg
 from infra.settings import AgentSettings
 from schemas.errors import ANALYTICS_PROCESSING_FAILED, VIDEO_DOWNLOAD_FAILED, ErrorBody
 from schemas.frames import FrameHeader
+from schemas.rate import RateGate
 from schemas.status import StreamStatus
 from schemas.streams import StreamConfig
 
@@ -79,7 +80,7 @@ class StreamRunner:
         self._task: asyncio.Task[None] | None = None
         self._queue: FrameQueue[Sampled | object] | None = None
         self._clock = FrameClock(config.data.timestamp_source, self.live, config.data.pts.start_time)
-        self._sampler: Sampler | None = None
+        self._sampler: RateGate | None = None
         self._frame_number = 0
         self._last_offset = 0.0
         self._timeout = (config.data.timeout or settings.stream_timeout_ms) / 1000
@@ -175,7 +176,7 @@ class StreamRunner:
         self._progress = time.monotonic()
         with Decoder(reference, source_options(reference, data.ffmpeg_kwargs), self._timeout, gpu) as decoder:
             fps = data.fps or decoder.fps
-            self._sampler = self._sampler or Sampler(stream_rate(self.config, fps))
+            self._sampler = self._sampler or RateGate(stream_rate(self.config, fps))
             self._clock.new_session(fps)
             paced = self.live and urlsplit(reference).scheme in ("", "file")  # a file played as a camera
             started = time.monotonic()
@@ -191,7 +192,7 @@ class StreamRunner:
                 self._last_offset = offset = self._clock.offset(index, frame.time, fps)
                 if paced and self._stop.wait(max(0.0, index / fps - (time.monotonic() - started))):
                     return
-                if self._sampler.take(number, offset):
+                if self._sampler.due(number, offset):
                     self._queue_frame(number, offset, frame)
 
     def _queue_frame(self, number: int, offset: float, frame: av.VideoFrame) -> None:

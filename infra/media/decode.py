@@ -7,7 +7,7 @@ converted to pixels, which is where most of the per-frame cost is.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -128,12 +128,15 @@ class Decoder:
         _cuda_unusable = _cuda_unusable or for_good
 
 
-def iter_frames(reference: str, every: int = 1, options: dict[str, str] | None = None) -> Iterator[DecodedFrame]:
-    """Every ``every``-th frame of a file, offsets from its PTS; raises ``av.FFmpegError`` if unreadable."""
+def iter_frames(reference: str, every: int = 1, options: dict[str, str] | None = None,
+                take: Callable[[int, float], bool] | None = None) -> Iterator[DecodedFrame]:
+    """Every ``every``-th frame of a file that ``take(frame_number, time_offset)`` accepts (all when None),
+    offsets from its PTS; raises ``av.FFmpegError`` if unreadable. Only taken frames become pixels."""
     with Decoder(reference, options) as decoder:
         fps = decoder.fps
         for number, frame in enumerate(decoder.frames()):
             if number % every:
                 continue
-            offset = frame.time if frame.time is not None else number / fps
-            yield DecodedFrame(number, max(offset, 0.0), to_image(frame))
+            offset = max(frame.time if frame.time is not None else number / fps, 0.0)
+            if take is None or take(number, offset):
+                yield DecodedFrame(number, offset, to_image(frame))

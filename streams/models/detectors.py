@@ -1,32 +1,25 @@
 """Person (NanoDet-m) and face (SCRFD) detectors: batched pre-processing, inference and decoding.
 
-Both take BGR images of any size and return boxes in that image's pixels. They hold no per-stream
-state, so one instance serves every stream of a worker.
+Both take BGR images of any size and return, per image, ``Detections`` in that image's pixels (faces
+with their five landmarks in ``data["landmarks"]``, (N, 5, 2)). They hold no per-stream state, so one
+instance serves every stream of a worker.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from infra.settings import InferenceSettings
+from schemas.detections import Detections
 from streams.models.registry import REGISTRY, load
 
 PERSON_CLASS = 0  # COCO
 
 
-@dataclass(frozen=True)
-class Found:
-    """One image's detections: ``boxes`` [N, 4] x1, y1, x2, y2; ``scores`` [N]; ``landmarks`` [N, 5, 2]."""
-
-    boxes: np.ndarray
-    scores: np.ndarray
-    landmarks: np.ndarray | None = field(default=None)
-
-    def __len__(self) -> int:
-        return len(self.scores)
+def face_detections(boxes: np.ndarray, scores: np.ndarray, landmarks: np.ndarray) -> Detections:
+    """One image's faces: boxes [N, 4] x1, y1, x2, y2, scores [N], landmarks [N, 5, 2]."""
+    return Detections(boxes, scores, "face", data={"landmarks": np.asarray(landmarks, np.float32).reshape(-1, 5, 2)})
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
@@ -85,7 +78,7 @@ class PersonDetector:
             batch[i] = ((resized.astype(np.float32) - self._MEAN) / self._STD).transpose(2, 0, 1)
         return batch
 
-    def detect(self, images: list[np.ndarray], threshold: float | None = None) -> list[Found]:
+    def detect(self, images: list[np.ndarray], threshold: float | None = None) -> list[Detections]:
         """People on each image with a score of at least ``threshold`` (default: the settings')."""
         if not images:
             return []
@@ -107,7 +100,7 @@ class PersonDetector:
                 view += 1
             box, score = np.concatenate(boxes), np.concatenate(scores)
             keep = nms(box, score, self.settings.nms_iou)
-            found.append(Found(box[keep], score[keep]))
+            found.append(Detections(box[keep], score[keep], "person"))
         return found
 
     def _whole_here(self, box: np.ndarray, tile: tuple[int, int, int, int],
@@ -196,7 +189,7 @@ class FaceDetector:
             scales.append(1 / scale)
         return batch, scales
 
-    def detect(self, images: list[np.ndarray], threshold: float | None = None) -> list[Found]:
+    def detect(self, images: list[np.ndarray], threshold: float | None = None) -> list[Detections]:
         if not images:
             return []
         threshold = self.settings.face_score_threshold if threshold is None else threshold
@@ -217,10 +210,9 @@ class FaceDetector:
                 points.append(k + c[:, None, :])
                 scores.append(score[mask])
             if not boxes:
-                found.append(Found(np.zeros((0, 4), np.float32), np.zeros(0, np.float32),
-                                   np.zeros((0, 5, 2), np.float32)))
+                found.append(face_detections(np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))))
                 continue
             box, score, pts = np.concatenate(boxes) * scale, np.concatenate(scores), np.concatenate(points) * scale
             keep = nms(box, score, 0.4)
-            found.append(Found(box[keep], score[keep], pts[keep]))
+            found.append(face_detections(box[keep], score[keep], pts[keep]))
         return found

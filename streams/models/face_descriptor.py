@@ -16,7 +16,7 @@ import numpy as np
 
 from infra.settings import InferenceSettings
 from schemas.descriptors import FACE_DLIB_RESNET_128
-from streams.models.detectors import Found
+from schemas.detections import Detections
 from streams.models.faces import face_detector
 from streams.models.registry import REGISTRY, verify
 
@@ -78,11 +78,12 @@ class FaceExtractor:
         return FaceSample(tuple(float(v) for v in box), best.score, (best.landmarks - shift) / scale,
                           best.descriptor)
 
-    def samples(self, image_bgr: np.ndarray, found: Found) -> list[FaceSample]:
+    def samples(self, image_bgr: np.ndarray, found: Detections) -> list[FaceSample]:
         """Descriptors for faces SCRFD already found on ``image_bgr`` (its NMS leaves them best first)."""
-        descriptors = self.describe(image_bgr, found.boxes, found.landmarks)
+        landmarks = found.data["landmarks"]
+        descriptors = self.describe(image_bgr, found.xyxy, landmarks)
         return [FaceSample(tuple(float(v) for v in box), float(score), points.astype(np.float32), d)
-                for box, score, points, d in zip(found.boxes, found.scores, found.landmarks, descriptors)]
+                for box, score, points, d in zip(found.xyxy, found.scores, landmarks, descriptors)]
 
     def describe(self, image_bgr: np.ndarray, boxes: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         """[N, 128] float32 descriptors of the faces at SCRFD ``boxes`` [N, 4] with ``landmarks`` [N, 5, 2]."""

@@ -12,7 +12,8 @@ import dlib
 import numpy as np
 
 from infra.settings import InferenceSettings
-from streams.models.detectors import Found
+from schemas.detections import Detections
+from streams.models.detectors import face_detections
 from streams.models.registry import REGISTRY, verify
 
 
@@ -24,13 +25,13 @@ class HogFaceDetector:
         self._detector = dlib.get_frontal_face_detector()
         self._landmarks = dlib.shape_predictor(str(verify(REGISTRY["dlib-shape-predictor-5"], self.settings)))
 
-    def detect(self, images: list[np.ndarray], threshold: float | None = None) -> list[Found]:
+    def detect(self, images: list[np.ndarray], threshold: float | None = None) -> list[Detections]:
         """Faces per BGR image. HOG scores are SVM margins, not probabilities: they are squashed into
         (0, 1) so that ``face_score_threshold`` keeps one meaning (0.5 is a margin of 0)."""
         threshold = self.settings.face_score_threshold if threshold is None else threshold
         return [self._detect(image, threshold) for image in images]
 
-    def _detect(self, image: np.ndarray, threshold: float) -> Found:
+    def _detect(self, image: np.ndarray, threshold: float) -> Detections:
         rgb = np.ascontiguousarray(image[:, :, ::-1])
         rects, margins, _ = self._detector.run(rgb, 1, -1.0)
         boxes, scores, points = [], [], []
@@ -49,8 +50,5 @@ class HogFaceDetector:
             points.append([left_eye, right_eye, nose, left_eye + drop, right_eye + drop])
             boxes.append([rect.left(), rect.top(), rect.right(), rect.bottom()])
             scores.append(score)
-        return Found(
-            boxes=np.array(boxes, np.float32).reshape(-1, 4),
-            scores=np.array(scores, np.float32),
-            landmarks=np.array(points, np.float32).reshape(-1, 5, 2),
-        )
+        return face_detections(np.array(boxes, np.float32).reshape(-1, 4), np.array(scores, np.float32),
+                     np.array(points, np.float32).reshape(-1, 5, 2))

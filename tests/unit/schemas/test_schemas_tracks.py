@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from schemas.tracks import TrackUpdate
+from schemas.tracks import TrackUpdate, detected
 
 STREAM = "0b7a0c7e-8f43-4a5e-9d2c-6a1b2c3d4e5f"
 
@@ -32,8 +32,12 @@ def update(**track: object) -> dict[str, object]:
 
 def test_track_update_round_trip() -> None:
     msg = TrackUpdate.model_validate(update(crop="/9j/"))
-    assert msg.tracks[0].crop == b"\xff\xd8\xff"
+    tracks = msg.tracks
+    assert tracks.data["crop"][0] == b"\xff\xd8\xff" and list(tracks.track_ids) == ["7"]
+    assert tracks.data["age_frames"].tolist() == [12] and tracks.data["moving"].tolist() == [True]
+    assert not detected(tracks).any() and tracks.xyxy.tolist() == [[1, 2, 4, 6]]
     assert TrackUpdate.model_validate_json(msg.model_dump_json()) == msg
+    assert len(TrackUpdate.model_validate({**update(), "tracks": []}).tracks) == 0
 
 
 @pytest.mark.parametrize(

@@ -28,9 +28,9 @@ def test_people_on_vtest_frame_with_plausible_boxes(persons: PersonDetector) -> 
     [found] = persons.detect([image])
     # Three people walk on this frame (checked by eye): feet on the road, upright boxes.
     assert len(found) == 3
-    xs = sorted(int((b[0] + b[2]) / 2) for b in found.boxes)
+    xs = sorted(int((b[0] + b[2]) / 2) for b in found.xyxy)
     assert [abs(x - e) < 15 for x, e in zip(xs, (267, 515, 661))] == [True] * 3
-    heights, widths = found.boxes[:, 3] - found.boxes[:, 1], found.boxes[:, 2] - found.boxes[:, 0]
+    heights, widths = found.xyxy[:, 3] - found.xyxy[:, 1], found.xyxy[:, 2] - found.xyxy[:, 0]
     assert ((heights > 60) & (heights < 120) & (heights > 1.8 * widths)).all()
     assert (found.scores >= 0.5).all()
 
@@ -40,9 +40,9 @@ def test_batch_equals_single_frames_and_threshold_applies(persons: PersonDetecto
     batched = persons.detect(images)
     singles = [persons.detect([image])[0] for image in images]
     assert [len(f) for f in batched] == [len(f) for f in singles]
-    assert all(np.allclose(b.boxes, s.boxes, atol=0.5) for b, s in zip(batched, singles))
+    assert all(np.allclose(b.xyxy, s.xyxy, atol=0.5) for b, s in zip(batched, singles))
     assert sum(len(f) for f in persons.detect(images, threshold=0.3)) > sum(len(f) for f in batched)
-    assert persons.detect([np.zeros((240, 320, 3), np.uint8)])[0].boxes.shape == (0, 4)
+    assert persons.detect([np.zeros((240, 320, 3), np.uint8)])[0].xyxy.shape == (0, 4)
 
 
 def test_two_square_tiles_find_the_small_people_the_squeezed_frame_misses() -> None:
@@ -63,7 +63,7 @@ def test_two_square_tiles_find_the_small_people_the_squeezed_frame_misses() -> N
     assert tiled_error <= whole_error - 2
     # No person is counted twice where the tiles overlap (x 192-576): boxes there do not overlap much.
     for found in tiled.detect(images):
-        b = found.boxes
+        b = found.xyxy
         for i in range(len(b)):
             for j in range(i + 1, len(b)):
                 iw = max(0.0, min(b[i, 2], b[j, 2]) - max(b[i, 0], b[j, 0]))
@@ -75,10 +75,10 @@ def test_two_square_tiles_find_the_small_people_the_squeezed_frame_misses() -> N
 def test_faces_with_five_landmarks_inside_the_box() -> None:
     faces = FaceDetector(InferenceSettings(threads=1))
     [found] = faces.detect([cv2.imread(str(DATA / "megamind_0050.jpg"))])
-    assert len(found) >= 1 and found.landmarks.shape == (len(found), 5, 2)
-    x1, y1, x2, y2 = found.boxes[0]
+    assert len(found) >= 1 and found.data["landmarks"].shape == (len(found), 5, 2)
+    x1, y1, x2, y2 = found.xyxy[0]
     assert 40 < x2 - x1 < 300
-    points = found.landmarks[0]
+    points = found.data["landmarks"][0]
     assert ((points[:, 0] > x1) & (points[:, 0] < x2) & (points[:, 1] > y1) & (points[:, 1] < y2)).all()
     assert points[0, 0] < points[1, 0]  # left eye left of right eye
     assert not len(faces.detect([cv2.imread(str(DATA / "vtest_0400.jpg"))])[0]) > 3

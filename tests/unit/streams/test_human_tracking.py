@@ -5,27 +5,30 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import numpy as np
+import pytest
+
 from schemas.analytics import HumanTrackingParameters
-from schemas.detections import BoundingBox, Landmark
+from schemas.detections import Detections, objects
 from schemas.recognition import BestShotsMessage
-from schemas.tracks import TrackedObject, TrackUpdate
+from schemas.tracks import TrackUpdate, no_tracks
 from streams.human_tracking import HumanTracker, head_pose
 
 STREAM = uuid.uuid4()
-FRONTAL = [Landmark(x=40, y=40), Landmark(x=60, y=40), Landmark(x=50, y=50), Landmark(x=42, y=60),
-           Landmark(x=58, y=60)]
+FRONTAL = np.array([(40, 40), (60, 40), (50, 50), (42, 60), (58, 60)], np.float32)
 
 
 def obj(track_id: str, score: float = 0.8, *, seen: bool = True, state: str = "confirmed",
-        kind: str = "person", landmarks: list[Landmark] | None = None) -> TrackedObject:
-    return TrackedObject(track_id=track_id, kind=kind, bbox=BoundingBox(x=10, y=10, width=30, height=80),
-                         score=score, state=state, age_frames=1, moving=True,
-                         detection_id=uuid.uuid4() if seen else None, landmarks=landmarks or [], crop=b"jpeg")
+        kind: str = "person", landmarks: np.ndarray | None = None) -> Detections:
+    return Detections([[10, 10, 40, 90]], [score], kind, [track_id], {
+        "state": [state], "age_frames": [1], "moving": [True], "detection_id": [uuid.uuid4() if seen else None],
+        "landmarks": objects([landmarks]), "crop": [b"jpeg"]})
 
 
-def update(n: int, tracks: list[TrackedObject]) -> TrackUpdate:
+def update(n: int, tracks: list[Detections]) -> TrackUpdate:
     return TrackUpdate(stream_id=STREAM, version=1, frame_number=n, time_offset=n / 10,
-                       timestamp=datetime.now(UTC), width=640, height=480, tracks=tracks)
+                       timestamp=datetime.now(UTC), width=640, height=480,
+                       tracks=Detections.merge(tracks) if tracks else no_tracks())
 
 
 def tracker(**params: object) -> HumanTracker:
@@ -48,18 +51,19 @@ def test_track_starts_on_probe_frame_and_ends_with_best_shots() -> None:
     assert [(n, m.event.event_status) for n, m in messages] == [(2, "started"), (5, "ended")]
     ended = messages[-1][1].event
     assert ended.track_id == "a" and ended.track_count == 1
-    assert [b.score for b in ended.best_shots] == [0.95, 0.9] and ended.best_shots[0].image == b"jpeg"
+    assert [b.score for b in ended.best_shots] == pytest.approx([0.95, 0.9]) and ended.best_shots[0].image == b"jpeg"
     assert len(ended.frames_estimations) == 5
     assert (ended.video_segment.start_time_offset, ended.video_segment.end_time_offset) == (0.0, 0.4)
 
 
 def test_detector_type_face_ignores_people_and_filters_head_pose() -> None:
     t = tracker(detector_type="face", probe_count=1, best_shot_filters={"head_yaw": 20})
-    turned = [FRONTAL[0], FRONTAL[1], Landmark(x=59, y=50), FRONTAL[3], FRONTAL[4]]
+    turned = FRONTAL.copy()
+    turned[2] = (59, 50)
     t.process(update(0, [obj("p"), obj("f", 0.9, kind="face", landmarks=turned)]))
     t.process(update(1, [obj("f", 0.7, kind="face", landmarks=FRONTAL)]))
     [ended] = t.process(update(2, [obj("f", seen=False, state="ended", kind="face")]))
-    assert [(b.kind, b.score) for b in ended.event.best_shots] == [("face", 0.7)]
+    assert [(b.kind, round(b.score, 6)) for b in ended.event.best_shots] == [("face", 0.7)]
     assert set(t.tracks) == set()
 
 

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 
 from schemas.events import AnalyticsEventMessage
 from schemas.streams import StreamConfig
-from streams.luna_events import general_event, luna_event_indexes
+from streams.configs import DEFAULT_SETUP, StreamSetup, setup_for
+from streams.luna_events import general_event
 
 STREAM, ACCOUNT = uuid.uuid4(), uuid.uuid4()
 
@@ -21,6 +22,10 @@ def config(*callbacks: list[dict]) -> StreamConfig:
     })
 
 
+def setup(*callbacks: list[dict]) -> StreamSetup:
+    return setup_for(config(*callbacks))
+
+
 def crowd(index: int, status: str) -> AnalyticsEventMessage:
     event_id = uuid.uuid4()
     return AnalyticsEventMessage.model_validate({
@@ -33,13 +38,12 @@ def crowd(index: int, status: str) -> AnalyticsEventMessage:
 
 
 def test_only_analytics_with_an_enabled_luna_event_callback() -> None:
-    cfg = config([{"type": "luna-event"}], [], [{"type": "luna-event", "enable": 0}])
-    assert luna_event_indexes(cfg) == {0}
-    assert luna_event_indexes(None) == set()  # the default analytic has no callbacks
+    assert setup([{"type": "luna-event"}], [], [{"type": "luna-event", "enable": 0}]).luna_event_indexes == {0}
+    assert DEFAULT_SETUP.luna_event_indexes == set()  # the default analytic has no callbacks
 
 
 def test_ended_event_becomes_a_general_event() -> None:
-    cfg = config([{"type": "luna-event"}], [])
+    cfg = setup([{"type": "luna-event"}], [])
     stored = general_event(crowd(0, "ended"), cfg)
     assert stored is not None
     assert (stored.event_type, stored.stream_id, stored.source, stored.track_id) == ("crowd", STREAM, "entrance", "t1")

@@ -9,28 +9,28 @@ from datetime import UTC, datetime
 import pytest
 
 from schemas.analytics import PeopleCountParameters
-from schemas.detections import BoundingBox
+from schemas.detections import Detections
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
-from schemas.tracks import TrackedObject, TrackUpdate
+from schemas.tracks import TrackUpdate, no_tracks
+from streams.configs import DEFAULT_SETUP, StreamConfigs, StreamSetup, setup_for
 from streams.people_count import PeopleCounter, PeopleCounters
 
 STREAM = uuid.uuid4()
 
 
 def person(x: float, y: float, track_id: str | None = None, *, w: float = 20, h: float = 50,
-           moving: bool = True, seen: bool = True, state: str = "confirmed") -> TrackedObject:
-    return TrackedObject(
-        track_id=track_id or uuid.uuid4().hex[:12], kind="person", bbox=BoundingBox(x=x, y=y, width=w, height=h),
-        score=0.9, state=state, age_frames=1, moving=moving, detection_id=uuid.uuid4() if seen else None,
-    )
+           moving: bool = True, seen: bool = True, state: str = "confirmed") -> Detections:
+    return Detections([[x, y, x + w, y + h]], [0.875], "person", [track_id or uuid.uuid4().hex[:12]], {
+        "state": [state], "age_frames": [1], "moving": [moving], "detection_id": [uuid.uuid4() if seen else None]})
 
 
-def frame(n: int, tracks: list[TrackedObject], fps: float = 10.0) -> TrackUpdate:
+def frame(n: int, tracks: list[Detections], fps: float = 10.0) -> TrackUpdate:
     return TrackUpdate(stream_id=STREAM, version=1, frame_number=n, time_offset=n / fps,
-                       timestamp=datetime.now(UTC), width=400, height=300, tracks=tracks)
+                       timestamp=datetime.now(UTC), width=400, height=300,
+                       tracks=Detections.merge(tracks) if tracks else no_tracks())
 
 
-def crowd(count: int) -> list[TrackedObject]:
+def crowd(count: int) -> list[Detections]:
     return [person(10 + 30 * i, 100) for i in range(count)]
 
 
@@ -137,18 +137,18 @@ def test_zone_occupancy_enter_and_leave() -> None:
 
 def test_config_change_ends_open_event_and_uses_new_parameters() -> None:
     counters = PeopleCounters()
-    def config(version: int, threshold: int) -> StreamConfig:
-        return StreamConfig(
+    def config(version: int, threshold: int) -> StreamSetup:
+        return setup_for(StreamConfig(
             stream_id=STREAM, account_id=uuid.uuid4(), version=version,
             data=StreamData(type="stream", reference="rtsp://cam"),
             analytics=[StreamConfigAnalytic(index=0, analytic_name="people_count", parameters={
                 "people_count_threshold": threshold, "probe_count": 1, "rate": {"period": 1, "unit": "frame"}})],
-        )
+        ))
     first = counters.process(frame(0, crowd(2)), config(1, 2))
     assert [m.event.event_status for m in first.events] == ["started"]
     changed = counters.process(frame(1, crowd(2)), config(2, 5))
     assert [m.event.event_status for m in changed.events] == ["ended"]
-    assert counters.process(frame(2, crowd(2)), None).samples[0].account_id == uuid.UUID(int=0)
+    assert counters.process(frame(2, crowd(2)), DEFAULT_SETUP).samples[0].account_id == uuid.UUID(int=0)
 
 
 def test_end_of_stream_ends_the_open_event() -> None:
@@ -169,3 +169,21 @@ def test_overview_is_the_frame_with_the_most_people() -> None:
     plain = counter(people_count_threshold=2, probe_count=1)
     [started] = plain.process(frame(0, crowd(3)).model_copy(update={"overview": b"x"})).events
     assert started.event.overview is None
+
+
+def test_an_unchanged_config_read_again_keeps_the_counters() -> None:
+    counters = PeopleCounters()
+    config = StreamConfig(stream_id=STREAM, account_id=uuid.uuid4(), version=1,
+                          data=StreamData(type="stream", reference="rtsp://cam"),
+                          analytics=[StreamConfigAnalytic(index=0, analytic_name="people_count", parameters={
+                              "people_count_threshold": 2, "probe_count": 1, "rate": {"period": 1, "unit": "frame"}})])
+
+    configs = StreamConfigs()
+    configs.apply(str(STREAM).encode(), config.model_dump_json().encode())
+    first = configs.get(STREAM)
+    assert [m.event.event_status for m in counters.process(frame(0, crowd(2)), first).events] == ["started"]
+    configs.apply(str(STREAM).encode(), config.model_dump_json().encode())  # the topic read again
+    assert configs.get(STREAM) is first
+    assert counters.process(frame(1, crowd(2)), configs.get(STREAM)).events == []
+    configs.apply(str(STREAM).encode(), None)  # deleted: no analytics, the open event ends
+    assert [m.event.event_status for m in counters.process(frame(2, crowd(2)), configs.get(STREAM)).events] == ["ended"]
