@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+import httpx
 
 from infra.kafka import ensure_topics
 from infra.process import free_port
 from infra.root import embedded
-from infra.settings import BrokerSettings
+from infra.settings import BrokerSettings, RedisSettings
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -44,6 +48,36 @@ def record(title: str, body: str, notes: str = "") -> None:
     print(section)
     with RESULTS.open("a") as out:
         out.write(section)
+
+
+async def wait_until_serving(port: int, timeout: float = 60) -> None:
+    """Until the API on ``port`` answers /6/version (it may still be starting in a child process)."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as probe:
+        while time.monotonic() < deadline:
+            try:
+                if (await probe.get(f"http://127.0.0.1:{port}/6/version")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"no API on port {port} after {timeout:.0f} s")
+
+
+@contextmanager
+def scratch_processes(workdir: Path) -> Iterator[tuple[BrokerSettings, RedisSettings]]:
+    """A Tansu broker and a redis-server of the benchmark's own, on free ports, stopped on exit."""
+    broker = BrokerSettings(bootstrap=f"127.0.0.1:{free_port()}", topic_partitions=2)
+    redis = RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0")
+    processes = [embedded.broker(broker, workdir), embedded.redis(redis, workdir / "redis", workdir)]
+    try:
+        for process in processes:
+            process.start()
+            process.wait_ready(30)
+        yield broker, redis
+    finally:
+        for process in reversed(processes):
+            process.stop(10)
 
 
 @asynccontextmanager

@@ -25,14 +25,13 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from bench.common import record, table
+from bench.common import record, scratch_processes, table, wait_until_serving
 from infra.health import HealthMonitor
 from infra.kafka import ensure_topics
 from infra.process import free_port
-from infra.root import embedded
 from infra.root.api import ManagerParts
 from infra.root.app import ApiContext, create_api
-from infra.settings import BrokerSettings, ManagerSettings, RedisSettings
+from infra.settings import ManagerSettings
 from schemas.agents import AgentRegistration
 from schemas.streams import StreamCreate
 
@@ -122,37 +121,26 @@ async def assignment(redis_url: str, bootstrap: str) -> float:
 
 
 async def measure(workdir: Path) -> tuple[list[list[str]], float]:
-    broker = BrokerSettings(bootstrap=f"127.0.0.1:{free_port()}", topic_partitions=2)
-    redis = RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0")
-    infra = [embedded.broker(broker, workdir), embedded.redis(redis, workdir / "redis", workdir)]
-    for process in infra:
-        process.start()
-        process.wait_ready(30)
-    port, trivial_port = free_port(), free_port()
-    child = subprocess.Popen([sys.executable, "-m", "bench.manager", "serve", redis.url, broker.bootstrap, str(port), str(trivial_port)])
-    try:
-        await ensure_topics(broker.bootstrap, broker.topic_partitions)
-        async with httpx.AsyncClient() as probe:
-            for _ in range(600):
-                try:
-                    if (await probe.get(f"http://127.0.0.1:{port}/6/version")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-        rows = []
-        trivial = await load(f"http://127.0.0.1:{trivial_port}")
-        manager = await load(f"http://127.0.0.1:{port}")
-        for name, base, ours in (("create", trivial[0], manager[0]), ("get", trivial[1], manager[1])):
-            (b50, b99), (m50, m99) = percentiles(base), percentiles(ours)
-            rows.append([name, f"{b50:.1f}", f"{b99:.1f}", f"{m50:.1f}", f"{m99:.1f}", f"{m50 / b50:.1f}", f"{m99 / b99:.1f}"])
-        child.terminate()
-        child.wait(10)
-        return rows, await assignment(redis.url, broker.bootstrap)
-    finally:
-        if child.poll() is None:
-            child.kill()
-        for process in reversed(infra):
-            process.stop(10)
+    with scratch_processes(workdir) as (broker, redis):
+        port, trivial_port = free_port(), free_port()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "bench.manager", "serve", redis.url, broker.bootstrap, str(port), str(trivial_port)]
+        )
+        try:
+            await ensure_topics(broker.bootstrap, broker.topic_partitions)
+            await wait_until_serving(port)
+            rows = []
+            trivial = await load(f"http://127.0.0.1:{trivial_port}")
+            manager = await load(f"http://127.0.0.1:{port}")
+            for name, base, ours in (("create", trivial[0], manager[0]), ("get", trivial[1], manager[1])):
+                (b50, b99), (m50, m99) = percentiles(base), percentiles(ours)
+                rows.append([name, f"{b50:.1f}", f"{b99:.1f}", f"{m50:.1f}", f"{m99:.1f}", f"{m50 / b50:.1f}", f"{m99 / b99:.1f}"])
+            child.terminate()
+            child.wait(10)
+            return rows, await assignment(redis.url, broker.bootstrap)
+        finally:
+            if child.poll() is None:
+                child.kill()
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ from fastapi import FastAPI
 from analytics.recognition.face_store import FaceStore, StoredFace
 from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
-from bench.common import record, table
+from bench.common import record, scratch_processes, table, wait_until_serving
 from infra.health import HealthMonitor
 from infra.kafka import ensure_topics
 from infra.process import free_port
@@ -139,12 +139,13 @@ async def load(url: str, bodies: list[dict[str, object]], clients: int, per_clie
 
 
 async def measure(workdir: Path, faces: int, engine: str) -> tuple[list[list[str]], float]:
-    broker = BrokerSettings(bootstrap=f"127.0.0.1:{free_port()}", topic_partitions=2)
-    redis = RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0")
-    infra = [embedded.broker(broker, workdir), embedded.redis(redis, workdir / "redis", workdir)]
-    for process in infra:
-        process.start()
-        process.wait_ready(30)
+    with scratch_processes(workdir) as (broker, redis):
+        return await measure_on(workdir, broker, redis, faces, engine)
+
+
+async def measure_on(
+    workdir: Path, broker: BrokerSettings, redis: RedisSettings, faces: int, engine: str
+) -> tuple[list[list[str]], float]:
     server = None
     if engine == "server":
         server = embedded.MilvusServerProcess(workdir / "milvus")
@@ -163,13 +164,7 @@ async def measure(workdir: Path, faces: int, engine: str) -> tuple[list[list[str
                 raise RuntimeError("the API process died while loading")
             await asyncio.sleep(1)
         facts = json.loads(handoff.read_text())
-        async with httpx.AsyncClient() as probe:
-            for _ in range(600):
-                try:
-                    if (await probe.get(f"http://127.0.0.1:{port}/6/version")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+        await wait_until_serving(port)
         candidates = [{"filters": {"list_id": facts["list_id"]}, "limit": K}]
         bodies = [{"references": [{"type": "raw_descriptor", "id": "q", "data": raw(np.asarray(q))}],
                    "candidates": candidates} for q in facts["queries"]]
@@ -200,8 +195,6 @@ async def measure(workdir: Path, faces: int, engine: str) -> tuple[list[list[str
             child.kill()
         if server is not None:
             server.stop()
-        for process in reversed(infra):
-            process.stop(10)
 
 
 def main() -> None:

@@ -18,12 +18,12 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from agents.video_manager.bus import wait_for_positions
 from agents.video_manager.callbacks import CallbackSender
@@ -40,6 +40,7 @@ from schemas.streams import Stream, StreamConfig
 from schemas.topics import ANALYTICS_EVENTS, MATCHES, STREAM_CONFIGS
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
 _CALLBACKS = TypeAdapter(list[AnalyticCallback])
 GOING_AWAY = 1001  # websocket close code: the server stops
 STREAM_GONE = 4404  # websocket close code: the stream was deleted (4000 + the HTTP status of 11020)
@@ -183,24 +184,25 @@ class LiveResults:
             log.exception("live results stopped: the consumer failed")  # else the task would end unseen
             raise
 
-    async def _on_event(self, record: ConsumerRecord) -> None:
+    async def _validated(self, record: ConsumerRecord, model: type[M]) -> M | None:
+        """The record as ``model``, or None once it went to dead letter with the reason."""
         try:
-            message = AnalyticsEventMessage.model_validate_json(record.value or b"")
+            return model.model_validate_json(record.value or b"")
         except ValidationError as exc:
-            log.warning("invalid analytics event", extra={"offset": record.offset, "error": str(exc)[:500]})
+            log.warning("invalid live result", extra={"topic": record.topic, "offset": record.offset, "error": str(exc)[:500]})
             await self._manager.bus.dead_letter(record, f"{MESSAGE_INVALID.detail}: {exc}")
-            return
-        results = {message.event_type: message.event.model_dump(mode="json")}
-        await self._deliver(message.stream_id, message.version, message.analytic_index, results)
+            return None
+
+    async def _on_event(self, record: ConsumerRecord) -> None:
+        message = await self._validated(record, AnalyticsEventMessage)
+        if message is not None:
+            results = {message.event_type: message.event.model_dump(mode="json")}
+            await self._deliver(message.stream_id, message.version, message.analytic_index, results)
 
     async def _on_matches(self, record: ConsumerRecord) -> None:
-        try:
-            found = TrackMatches.model_validate_json(record.value or b"")
-        except ValidationError as exc:
-            log.warning("invalid match result", extra={"offset": record.offset, "error": str(exc)[:500]})
-            await self._manager.bus.dead_letter(record, f"{MESSAGE_INVALID.detail}: {exc}")
-            return
-        await self._deliver(found.stream_id, found.version, found.analytic_index, match_results(found))
+        found = await self._validated(record, TrackMatches)
+        if found is not None:
+            await self._deliver(found.stream_id, found.version, found.analytic_index, match_results(found))
 
     async def _deliver(self, stream_id: UUID, version: int, analytic_index: int, results: dict[str, Any]) -> None:
         """To the stream's websocket clients, and to the HTTP callbacks of the analytic that made it."""
