@@ -19,7 +19,12 @@ from streams.models.estimators.landmarks68 import Landmarks68
 from streams.models.estimators.mouth import mouth_opened
 from streams.models.estimators.quality import Quality, quality
 from streams.models.estimators.registry import require
-from streams.models.estimators.warp import FACE_TEMPLATE, FACE_WARP_SIZE, body_warp, face_warp
+from streams.models.estimators.warp import (
+    FACE_TEMPLATE,
+    FACE_WARP_SIZE,
+    body_warp,
+    face_warp,
+)
 from streams.models.face_descriptor import FaceExtractor
 
 FACE_ESTIMATORS = frozenset({"landmarks5", "landmarks68", "head_pose", "face_warp", "quality", "image_color_type",

@@ -28,11 +28,13 @@ class EstimatorSpec:
     output: str  # LUNA's output field and shape
     available: bool = True
     reason: str | None = None  # why it is unavailable, or what it cannot do
-    method: str = COMPUTED  # how a computed estimator works
+    method: str = ""  # how a computed estimator works
 
     @property
     def model(self) -> str:
-        return ", ".join(self.models) if self.models else self.method
+        if self.models:
+            return ", ".join(self.models)
+        return f"{COMPUTED} ({self.method})" if self.available else "none"
 
     @property
     def license(self) -> str:

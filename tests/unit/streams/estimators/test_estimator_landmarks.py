@@ -10,7 +10,12 @@ import pytest
 
 from streams.models.estimators.eyes import eye_aspect_ratio, eyes
 from streams.models.estimators.mouth import mouth_opened
-from streams.models.estimators.warp import FACE_TEMPLATE, body_warp, face_warp, face_warp_transform
+from streams.models.estimators.warp import (
+    FACE_TEMPLATE,
+    body_warp,
+    face_warp,
+    face_warp_transform,
+)
 from tests.unit.streams.estimators.conftest import FaceTools, read
 
 LABELS = json.loads((Path(__file__).resolve().parents[3] / "data" / "estimators" / "labels.json").read_text())

@@ -3,6 +3,8 @@ and the sharp, evenly lit original passes LUNA's ISO thresholds."""
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 import pytest
@@ -24,7 +26,7 @@ def _series(image: np.ndarray, points: np.ndarray, edit, steps, measure: str) ->
 
 
 def _strictly_falling(values: list[float]) -> bool:
-    return all(a > b for a, b in zip(values, values[1:]))
+    return all(a > b for a, b in itertools.pairwise(values))
 
 
 def test_the_original_passes_iso_thresholds(astronaut: tuple[np.ndarray, np.ndarray]) -> None:
@@ -34,19 +36,19 @@ def test_the_original_passes_iso_thresholds(astronaut: tuple[np.ndarray, np.ndar
 
 
 def test_blurriness_falls_with_blur(astronaut: tuple[np.ndarray, np.ndarray]) -> None:
-    blur = lambda image, sigma: cv2.GaussianBlur(image, (0, 0), sigma) if sigma else image  # noqa: E731
+    blur = lambda image, sigma: cv2.GaussianBlur(image, (0, 0), sigma) if sigma else image
     values = _series(*astronaut, blur, (0, 0.7, 1.2, 2.0, 3.0), "blurriness")
     assert _strictly_falling(values) and values[-1] < 0.2, values
 
 
 def test_dark_falls_as_the_image_darkens(astronaut: tuple[np.ndarray, np.ndarray]) -> None:
-    darken = lambda image, f: (image * f).astype(np.uint8)  # noqa: E731
+    darken = lambda image, f: (image * f).astype(np.uint8)
     values = _series(*astronaut, darken, (1.0, 0.45, 0.35, 0.25, 0.15), "dark")
     assert _strictly_falling(values[:-1]) and values[-1] <= values[-2] and values[-1] < 0.1, values
 
 
 def test_light_and_specularity_fall_as_the_image_is_over_exposed(astronaut: tuple[np.ndarray, np.ndarray]) -> None:
-    expose = lambda image, f: np.clip(image.astype(np.float32) * f, 0, 255).astype(np.uint8)  # noqa: E731
+    expose = lambda image, f: np.clip(image.astype(np.float32) * f, 0, 255).astype(np.uint8)
     steps = (1.0, 1.05, 1.1, 1.15, 1.2, 1.5)  # a light face saturates at 1.3x
     light = _series(*astronaut, expose, steps, "light")
     specular = _series(*astronaut, expose, steps, "specularity")
