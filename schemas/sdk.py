@@ -14,18 +14,24 @@ from schemas.errors import ErrorBody
 
 
 class Rect(Body):
+    """A box in image pixels: LUNA's ``rect``."""
+
     x: float
     y: float
     width: float = Field(ge=0)
     height: float = Field(ge=0)
 
 
-class Point(Body):
+class SdkPoint(Body):
+    """A landmark in image pixels."""
+
     x: float
     y: float
 
 
 class HeadPose(Body):
+    """Degrees; yaw > 0 turned to the image's right, pitch > 0 looking up, roll > 0 tilted clockwise."""
+
     pitch: float = Field(ge=-180, le=180)
     roll: float = Field(ge=-180, le=180)
     yaw: float = Field(ge=-180, le=180)
@@ -48,6 +54,8 @@ class EyeState(Body):
 
 
 class EyesAttributes(Body):
+    """LUNA's ``eyes_attributes``: the subject's left and right eye."""
+
     left_eye: EyeState
     right_eye: EyeState
 
@@ -67,6 +75,8 @@ class SdkDescriptorOut(Body):
 
 
 class FaceAttributes(Body):
+    """A face's estimations; those not asked for are left out."""
+
     head_pose: HeadPose | None = None
     eyes_attributes: EyesAttributes | None = None
     mouth_attributes: MouthAttributes | None = None
@@ -74,24 +84,32 @@ class FaceAttributes(Body):
 
 
 class FaceDetection(Body):
+    """One face: its box, score and the estimations asked for."""
+
     rect: Rect
     score: float = Field(ge=0, le=1, description="Detector score.")
-    landmarks5: list[Point] | None = None
-    landmarks68: list[Point] | None = None
+    landmarks5: list[SdkPoint] | None = None
+    landmarks68: list[SdkPoint] | None = None
     quality: Quality | None = None
     warp: str | None = Field(default=None, description="Base64 JPEG of the 250x250 face sample.")
     attributes: FaceAttributes = Field(default_factory=FaceAttributes)
 
 
 class FaceEntry(Body):
+    """LUNA's ``face`` of an estimation."""
+
     detection: FaceDetection
 
 
 class BodyAttributes(Body):
+    """A body's estimations; those not asked for are left out."""
+
     descriptor: SdkDescriptorOut | None = None
 
 
 class BodyDetection(Body):
+    """One person: box, score and the estimations asked for."""
+
     rect: Rect
     score: float = Field(ge=0, le=1)
     warp: str | None = Field(default=None, description="Base64 JPEG of the 128x250 body sample.")
@@ -99,6 +117,8 @@ class BodyDetection(Body):
 
 
 class BodyEntry(Body):
+    """LUNA's ``body`` of an estimation."""
+
     detection: BodyDetection
 
 
@@ -110,11 +130,15 @@ class Estimation(Body):
 
 
 class People(Body):
+    """``estimate_people_count``: how many people, and their boxes with ``people_count_coordinates=1``."""
+
     count: int = Field(ge=0)
     coordinates: list[Rect] | None = None
 
 
 class ImageLevelEstimations(Body):
+    """LUNA's ``image_estimations``: what is estimated of the whole image."""
+
     people: People | None = None
 
 
@@ -130,10 +154,14 @@ class SdkImage(Body):
 
 
 class AggregatedAttributes(Body):
+    """The aggregated attributes of all images."""
+
     descriptor: SdkDescriptorOut | None = None
 
 
 class AggregatedObject(Body):
+    """LUNA's ``aggregate_estimations.face`` / ``.body``."""
+
     attributes: AggregatedAttributes = Field(default_factory=AggregatedAttributes)
 
 
@@ -146,6 +174,8 @@ class AggregateEstimations(Body):
 
 
 class SdkResponse(Body):
+    """``POST /6/sdk``: one entry per input image, in the request's order."""
+
     images_estimations: list[SdkImage]
     aggregate_estimations: AggregateEstimations | None = None
 
@@ -170,19 +200,27 @@ class Iso(Body):
 
 
 class IsoDetection(Body):
+    """One face's checks and box."""
+
     iso: Iso
     rect: Rect
 
 
 class IsoFace(Body):
+    """LUNA's ``face`` of an ISO estimation."""
+
     detection: IsoDetection
 
 
 class IsoEstimation(Body):
+    """One face of an ``/6/iso`` image."""
+
     face: IsoFace
 
 
 class IsoImage(Body):
+    """One ``/6/iso`` input image; a broken one, or one with no face, has ``status`` 0 and its ``error``."""
+
     filename: str
     status: Literal[0, 1]
     error: ErrorBody
@@ -191,20 +229,28 @@ class IsoImage(Body):
 
 
 class IsoResponse(Body):
+    """``POST /6/iso``: one entry per input image, in the request's order."""
+
     images: list[IsoImage]
 
 
 class LivenessEstimations(Body):
+    """``probability`` that a real person is in front of the camera; ``quality`` of the image for it."""
+
     probability: float = Field(ge=0, le=1)
     quality: float = Field(ge=0, le=1)
 
 
 class Liveness(Body):
+    """LUNA's liveness result."""
+
     prediction: Literal[0, 1, 2] = Field(description="0 spoof, 1 real, 2 unknown.")
     estimations: LivenessEstimations
 
 
 class LivenessImage(Body):
+    """One ``/6/liveness`` input image."""
+
     filename: str
     status: Literal[0, 1]
     error: ErrorBody

@@ -48,7 +48,8 @@ def _quality(measure: str) -> Callable[[Measured], float | None]:
 
 
 def _pose(angle: str) -> Callable[[Measured], float | None]:
-    return lambda m: getattr(m.face.head_pose, angle) if m.face.head_pose is not None else None
+    # A warp is aligned (its roll taken away, its landmarks the template's): no pose is read from it.
+    return lambda m: getattr(m.face.head_pose, angle) if m.face.head_pose is not None and m.image_size else None
 
 
 def _eye(side: str) -> Callable[[Measured], str | None]:

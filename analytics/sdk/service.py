@@ -46,11 +46,11 @@ from schemas.sdk import (
     IsoResponse,
     MouthAttributes,
     People,
-    Point,
     Quality,
     Rect,
     SdkDescriptorOut,
     SdkImage,
+    SdkPoint,
     SdkResponse,
 )
 from streams.models.estimators.detect import BodyBox
@@ -96,8 +96,8 @@ def _rect(box: np.ndarray) -> Rect:
     return Rect(x=round(x1, 1), y=round(y1, 1), width=round(max(0.0, x2 - x1), 1), height=round(max(0.0, y2 - y1), 1))
 
 
-def _points(points: np.ndarray) -> list[Point]:
-    return [Point(x=round(float(x), 1), y=round(float(y), 1)) for x, y in points]
+def _points(points: np.ndarray) -> list[SdkPoint]:
+    return [SdkPoint(x=round(float(x), 1), y=round(float(y), 1)) for x, y in points]
 
 
 def _jpeg(image: np.ndarray) -> str:

@@ -9,7 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from analytics.sdk.images import BASE64_TYPES, IMAGE_TYPES, InputImage, parse_images
 from analytics.sdk.service import RemoteSdk, SdkRequest
-from schemas.errors import ESTIMATOR_NOT_INITIALIZED, SERVICE_UNAVAILABLE, SeleneError
+from schemas.errors import (
+    BAD_QUERY,
+    ESTIMATOR_NOT_INITIALIZED,
+    SERVICE_UNAVAILABLE,
+    SeleneError,
+)
 from schemas.sdk import IsoResponse, LivenessResponse, SdkResponse
 from streams.models.estimators.engine import Wanted
 from streams.models.estimators.registry import BY_FLAG, ESTIMATORS, require
@@ -22,6 +27,8 @@ _BODY_TYPES = (*IMAGE_TYPES, *BASE64_TYPES, "multipart/form-data", "application/
 IMAGE_BODY = {"requestBody": {"required": True, "content": {
     t: {"schema": {"type": "string", "format": "binary"}} for t in _BODY_TYPES if t != "application/json"}}}
 # LUNA's defaults: descriptors are extracted for whatever is detected unless turned off.
+# On a warp the landmarks are the template's and the roll is aligned away: LUNA refuses these there.
+_NOT_ON_WARPS = frozenset({"head_pose", "landmarks5", "landmarks68"})
 _DEFAULT_ON = ("estimate_face_descriptor", "estimate_body_descriptor")
 
 
@@ -60,6 +67,8 @@ class SdkQuery:
         names = frozenset(BY_FLAG[name].name for name, value in explicit.items() if value)
         wanted = Wanted(names - {"face_detector", "body_detector"}, detect_face=bool(detect_face) or "face_detector" in names,
                         detect_body=bool(detect_body) or "body_detector" in names, image_type=image_type)
+        if image_type and names & _NOT_ON_WARPS:
+            raise SeleneError(BAD_QUERY, f"{', '.join(sorted(names & _NOT_ON_WARPS))} not supported with warped images")
         defaults = frozenset(BY_FLAG[name].name for name in _DEFAULT_ON if name not in request.query_params)
         defaults = frozenset(n for n in defaults if (n == "face_descriptor" and wanted.faces)
                              or (n == "body_descriptor" and wanted.bodies))

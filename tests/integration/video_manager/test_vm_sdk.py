@@ -128,6 +128,22 @@ async def test_unavailable_estimators_and_bad_requests(vm: Manager) -> None:
     assert wrong_type.json()["error_code"] == 12017
     bad_flag = await vm.http.post("/6/sdk?detect_face=7", content=photo("astronaut.jpg"), headers=JPEG)
     assert bad_flag.status_code == 400
+    on_a_warp = await vm.http.post("/6/sdk?image_type=1&estimate_head_pose=1", content=photo("astronaut.jpg"),
+                                   headers=JPEG)
+    assert on_a_warp.json()["error_code"] == 12012 and "warped" in on_a_warp.json()["detail"]
+
+
+async def test_a_face_warp_goes_back_in_as_a_sample(vm: Manager) -> None:
+    response = await vm.http.post("/6/sdk?estimate_face_warp=1&estimate_face_descriptor=0",
+                                  content=photo("astronaut.jpg"), headers=JPEG)
+    warp = base64.b64decode(response.json()["images_estimations"][0]["estimations"][0]["face"]["detection"]["warp"])
+    again = await vm.http.post("/6/sdk?image_type=1&estimate_quality=1&estimate_eyes_attributes=1", content=warp,
+                               headers=JPEG)
+    assert again.status_code == 200, again.text
+    [estimation] = again.json()["images_estimations"][0]["estimations"]
+    detection = estimation["face"]["detection"]
+    assert detection["rect"] == {"x": 0.0, "y": 0.0, "width": 250.0, "height": 250.0}
+    assert detection["quality"]["blurriness"] > 0.5 and detection["attributes"]["eyes_attributes"]["left_eye"]["state"] == "open"
 
 
 async def test_iso_lists_what_it_cannot_check(vm: Manager) -> None:
