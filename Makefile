@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sink
 	$(BIN)/python -m bench.extraction
 	$(BIN)/python -m bench.descriptors
+	$(BIN)/python -m bench.sdk
 
 clean:
 	rm -rf $(VENV) data bench/out .pytest_cache

@@ -125,6 +125,11 @@ MATCH_REFERENCE_INVALID = ErrorCode(
 )
 MATCH_VERSIONS_DIFFER = ErrorCode(31005, BAD_INPUT, "Matching between different versions {value} is not allowed", 400)
 MATCH_LIMIT_EXCEEDED = ErrorCode(31007, BAD_INPUT, "Amount of specified/required references exceeds limit: {value}", 400)
+# Remote SDK (001 §11.30). LUNA's manual gives no HTTP status: 400, since a request naming an estimator
+# this deployment lacks can never succeed, and a 5xx would invite retries.
+ESTIMATOR_NOT_INITIALIZED = ErrorCode(
+    200005, "Internal error", "{value} estimator was not initialized ({value})", 400
+)
 # Selene-only codes: LUNA is silent on these failures.
 MESSAGE_INVALID = ErrorCode(45001, BAD_INPUT, "Message failed validation against {value}: {value}", 400)
 MESSAGE_UNDECODABLE = ErrorCode(45002, BAD_INPUT, "Message could not be decoded: {value}", 400)

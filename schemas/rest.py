@@ -51,6 +51,20 @@ class FeatureEstimations(Body):
     deepfake: bool = False
 
 
+class EstimatorFeature(Body):
+    """One estimator of the registry (``streams/models/estimators/registry.py``)."""
+
+    name: str
+    flags: list[str] = Field(description="LUNA's request flags that ask for it.")
+    model: str = Field(description="Model registry name(s), or `none: computed` and how.")
+    license: str = Field(description="The weights' license; `n/a` for a computed estimator.")
+    commercial_use: bool
+    input: str = Field(description="`image`, `face warp`, `body warp` or `face landmarks`.")
+    output: str = Field(description="LUNA's output field and its shape.")
+    available: bool
+    reason: str | None = Field(default=None, description="Why it is unavailable, or what it cannot do.")
+
+
 class FeaturesResponse(Body):
     """``GET /6/features`` in LUNA's shape plus Selene's video analytics and inference backend."""
 
@@ -61,3 +75,6 @@ class FeaturesResponse(Body):
     )
     video_analytics: bool = True
     inference_backend: str = Field(description="E.g. `onnxruntime-cpu`, `onnxruntime-cuda`, `tensorrt`.")
+    estimators: list[EstimatorFeature] = Field(
+        default_factory=list, description="Every LUNA estimator, available or not (`/6/sdk` answers 200005 for the latter)."
+    )

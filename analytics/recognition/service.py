@@ -14,21 +14,19 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-import cv2
 import numpy as np
 import redis.asyncio as aioredis
 
 from analytics.recognition.face_store import FaceFilters, FaceStore, StoredFace
+from infra.media.image import decode_image
 from infra.redis_collection import Collection
 from infra.redis_store import Store
 from schemas.descriptor_formats import (
-    b64_bytes,
     common_version,
     decode_descriptor,
     encode_raw,
 )
 from schemas.errors import (
-    IMAGE_INVALID,
     MATCH_LIMIT_EXCEEDED,
     MULTIPLE_FACES,
     NO_FACES_FOUND,
@@ -56,16 +54,6 @@ if TYPE_CHECKING:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def decode_image(data: str | bytes) -> np.ndarray:
-    """BGR pixels of a Base64 (str) or binary JPEG/PNG; 18001 / 18002 when it is not one."""
-    if isinstance(data, str):
-        data = b64_bytes(data)
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
-    if image is None:
-        raise SeleneError(IMAGE_INVALID, "image")
-    return image
 
 
 def face_not_found(face_id: UUID) -> SeleneError:

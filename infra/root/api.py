@@ -22,6 +22,7 @@ from analytics.recognition.face_store import FaceStore
 from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
 from analytics.recognition.track_matcher import TrackMatcher
+from analytics.sdk.service import RemoteSdk
 from infra import heartbeat, logs
 from infra.auth.authenticator import Authenticator
 from infra.auth.store import AccountStore
@@ -148,7 +149,7 @@ async def serve() -> None:
     matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
-        recognition=recognition,
+        recognition=recognition, sdk=RemoteSdk(),
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()
@@ -183,6 +184,8 @@ async def serve() -> None:
         await asyncio.gather(matcher_task, return_exceptions=True)
         await stop_within("matcher", STOP_STEP_SECONDS, matcher.stop())
         recognition.close()
+        if context.sdk is not None:
+            context.sdk.close()
         await stop_within("live results", STOP_STEP_SECONDS, results.stop())
         await manager.stop()
         await monitor.stop()

@@ -19,6 +19,8 @@ from analytics.events import routes as events_routes
 from analytics.events.warehouse import Warehouse
 from analytics.recognition import routes as recognition_routes
 from analytics.recognition.service import Recognition
+from analytics.sdk import routes as sdk_routes
+from analytics.sdk.service import RemoteSdk
 from infra.auth import routes as auth_routes
 from infra.auth.authenticator import Authenticator
 from infra.health import HealthMonitor
@@ -26,7 +28,13 @@ from infra.http import errors
 from infra.http.mount import Mount
 from infra.http.request_id import RequestIdMiddleware
 from schemas.errors import HEALTHCHECK_ERROR, ErrorBody
-from schemas.rest import FeaturesResponse, HealthResponse, VersionResponse
+from schemas.rest import (
+    EstimatorFeature,
+    FeaturesResponse,
+    HealthResponse,
+    VersionResponse,
+)
+from streams.models.estimators.registry import ESTIMATORS
 
 API_VERSION = 6
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -49,6 +57,7 @@ SERVICE_MOUNTS: tuple[Mount, ...] = (
     *auth_routes.MOUNTS,
     *events_routes.MOUNTS,
     *recognition_routes.MOUNTS,
+    *sdk_routes.MOUNTS,
 )
 _COMPONENTS = ("selene", "faust-streaming", "aiokafka", "av", "chdb", "pymilvus", "redis", "fastapi", "onnxruntime")
 
@@ -70,6 +79,7 @@ class ApiContext:
     auth: Authenticator | None = None
     results: LiveResults | None = None  # None: the stream websocket answers 45004
     recognition: Recognition | None = None  # None: no face store (faces, lists and matcher answer 45004)
+    sdk: RemoteSdk | None = None  # None: /sdk and /iso answer 45004
 
 
 def create_api(context: ApiContext) -> FastAPI:
@@ -122,6 +132,10 @@ def _meta_router(context: ApiContext) -> APIRouter:
         return FeaturesResponse(
             components={"video_manager": context.manager is not None, "events": True, "handlers": False},
             inference_backend="onnxruntime-cuda" if gpu else "onnxruntime-cpu",
+            estimators=[EstimatorFeature(
+                name=e.name, flags=list(e.flags), model=e.model, license=e.license, commercial_use=e.commercial_use,
+                input=e.input, output=e.output, available=e.available and context.sdk is not None, reason=e.reason,
+            ) for e in ESTIMATORS.values()],
         )
 
     @router.get("/health", response_model=HealthResponse, summary="State of every part, probed continuously")

@@ -87,6 +87,20 @@ REGISTRY: dict[str, ModelSpec] = {
             package="face_recognition_models",
         ),
         ModelSpec(
+            name="dlib-shape-predictor-68",
+            role="face landmarks (68 points: head pose, eyes, mouth)",
+            file="models/shape_predictor_68_face_landmarks.dat",
+            sha256="fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f",
+            license="trained on iBUG 300-W, whose license excludes commercial use (Davis King, dlib-models; "
+            "via face_recognition_models 0.3.0)",
+            commercial_use=False,
+            input_size=(0, 0),
+            preprocessing="RGB image and a face box (square, 1.1x the detector's width, around its landmarks)",
+            postprocessing="68 points in iBUG 300-W order (jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, "
+            "mouth 48-67)",
+            package="face_recognition_models",
+        ),
+        ModelSpec(
             name="dlib-resnet-v1",
             role="face descriptor",
             file="models/dlib_face_recognition_resnet_model_v1.dat",

@@ -20,6 +20,7 @@ from agents.video_manager.live_results import LiveResults
 from analytics.events.chdb_warehouse import ChdbWarehouse
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.service import Recognition, open_lists
+from analytics.sdk.service import RemoteSdk
 from infra.health import HealthMonitor
 from infra.lifecycle import stop_within
 from infra.process import free_port
@@ -92,7 +93,7 @@ async def start_manager(
         recognition = Recognition(store, open_lists(parts.redis, prefix))
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
-        recognition=recognition,
+        recognition=recognition, sdk=RemoteSdk(),
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
@@ -112,6 +113,8 @@ async def start_manager(
         await parts.stop()
         if recognition is not None:
             recognition.close()
+        if context.sdk is not None:
+            context.sdk.close()
 
     return Manager(http, parts, url), stop
 
