@@ -45,11 +45,11 @@ class Detectors:
             self._faces = face_detector(self.settings)
         found = self._faces.detect(images)
         return [[FaceBox(box.astype(np.float32), float(score), points.astype(np.float32))
-                 for box, score, points in zip(f.boxes, f.scores, f.landmarks)] for f in found]
+                 for box, score, points in zip(f.xyxy, f.scores, f.data["landmarks"])] for f in found]
 
     def bodies(self, images: list[np.ndarray]) -> list[list[BodyBox]]:
         """People per BGR image, best first."""
         if self._people is None:
             self._people = PersonDetector(self.settings)
-        return [[BodyBox(box.astype(np.float32), float(score)) for box, score in zip(f.boxes, f.scores)]
+        return [[BodyBox(box.astype(np.float32), float(score)) for box, score in zip(f.xyxy, f.scores)]
                 for f in self._people.detect(images)]
