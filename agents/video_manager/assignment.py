@@ -13,6 +13,7 @@ from agents.video_manager import states
 from agents.video_manager.commands import AgentCommands
 from agents.video_manager.registry import Registry
 from agents.video_manager.stream_writes import StreamWrites
+from infra import metrics
 from infra.logs import for_stream
 from schemas.status import AgentStatus
 
@@ -29,7 +30,8 @@ class Assignment:
         """Streams whose autorestart delay has passed go back to pending."""
         now = datetime.now(UTC)
         for stream_id in await self._registry.streams.due_restarts(now.timestamp()):
-            await self._writes.update(stream_id, partial(states.restart_if_due, now=now))
+            if (await self._writes.update(stream_id, partial(states.restart_if_due, now=now))).status_changed:
+                metrics.RESTARTS.labels("stream").inc()
 
     async def assign_pending(self) -> int:
         """Give pending streams, oldest first, to the least loaded ready agent that runs all their

@@ -22,7 +22,7 @@ from analytics.recognition.face_store import FaceStore
 from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
 from analytics.recognition.track_matcher import TrackMatcher
-from infra import heartbeat, logs
+from infra import heartbeat, logs, metrics
 from infra.auth.authenticator import Authenticator
 from infra.auth.store import AccountStore
 from infra.health import HealthMonitor, Probe
@@ -117,6 +117,7 @@ async def _keep_running(service: Service, beat: heartbeat.Heartbeat | None = Non
             await service.wait()
         except Exception as exc:  # noqa: BLE001 - logged and restarted; results are idempotent
             log.error("service ended, restarting", extra={"service": service.name, "error": str(exc)})
+            metrics.RESTARTS.labels(service.name).inc()
         if beat is not None:
             await beat.stop()
         await service.stop()

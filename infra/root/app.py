@@ -23,6 +23,7 @@ from infra.auth import routes as auth_routes
 from infra.auth.authenticator import Authenticator
 from infra.health import HealthMonitor
 from infra.http import errors
+from infra.http.metrics import HttpMetricsMiddleware, metrics_router
 from infra.http.mount import Mount
 from infra.http.request_id import RequestIdMiddleware
 from schemas.errors import HEALTHCHECK_ERROR, ErrorBody
@@ -89,7 +90,9 @@ def create_api(context: ApiContext) -> FastAPI:
     app.state.context = context
     app.add_middleware(errors.BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(HttpMetricsMiddleware)  # outermost: it sees every answer, errors included
     errors.install(app)
+    app.include_router(metrics_router())  # Prometheus scrapes /metrics, outside the API version
     app.include_router(_meta_router(context), prefix=f"/{API_VERSION}")
     mounts: tuple[Mount, ...] = events_routes.PLATFORM_MOUNTS
     if context.manager is not None:
