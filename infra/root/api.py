@@ -14,6 +14,7 @@ from agents.video_manager.bus import Bus
 from agents.video_manager.leader import Leader
 from agents.video_manager.live_results import LiveResults
 from agents.video_manager.manager import VideoManager
+from agents.video_manager.preview import Previews
 from agents.video_manager.registry import Registry
 from analytics.events import sink
 from analytics.events.setup import open_warehouse
@@ -25,6 +26,7 @@ from analytics.recognition.track_matcher import TrackMatcher
 from infra import heartbeat, logs, metrics
 from infra.auth.authenticator import Authenticator
 from infra.auth.store import AccountStore
+from infra.claimcheck import ClaimCheck
 from infra.health import HealthMonitor, Probe
 from infra.kafka import ensure_topics, probe_broker
 from infra.lifecycle import Service, start_when_possible, stop_within
@@ -147,9 +149,11 @@ async def serve() -> None:
     recognition = Recognition(faces, open_lists(manager.redis))
     matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, MatcherSettings())
     matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
+    preview_claims = ClaimCheck(redis_settings.url)  # frames an agent claim-checked, read by the previews
+    previews = Previews(broker.bootstrap, preview_claims)
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
-        recognition=recognition,
+        recognition=recognition, previews=previews,
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()
@@ -184,6 +188,8 @@ async def serve() -> None:
         await asyncio.gather(matcher_task, return_exceptions=True)
         await stop_within("matcher", STOP_STEP_SECONDS, matcher.stop())
         recognition.close()
+        await stop_within("previews", STOP_STEP_SECONDS, previews.stop())
+        await preview_claims.close()
         await stop_within("live results", STOP_STEP_SECONDS, results.stop())
         await manager.stop()
         await monitor.stop()

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from agents.video_manager import routes as video_manager_routes
 from agents.video_manager.live_results import LiveResults
 from agents.video_manager.manager import VideoManager
+from agents.video_manager.preview import Previews
 from analytics.events import routes as events_routes
 from analytics.events.warehouse import Warehouse
 from analytics.recognition import routes as recognition_routes
@@ -71,6 +72,7 @@ class ApiContext:
     auth: Authenticator | None = None
     results: LiveResults | None = None  # None: the stream websocket answers 45004
     recognition: Recognition | None = None  # None: no face store (faces, lists and matcher answer 45004)
+    previews: Previews | None = None  # None: the stream preview answers 45004
 
 
 def create_api(context: ApiContext) -> FastAPI:
