@@ -97,7 +97,7 @@ def _tracks(image: np.ndarray, tracks: TrackUpdate) -> None:
             continue
         color = _BOX if state == "confirmed" else _TENTATIVE
         cv2.rectangle(image, (round(x1), round(y1)), (round(x2), round(y2)), color, 2)
-        _label(image, str(track_id), (round(x1), round(y1)), color)
+        _label(image, str(track_id)[:8], (round(x1), round(y1)), color)  # ids are UUIDs: the prefix tells them apart
 
 
 def draw(image: np.ndarray, overlay: Overlay) -> np.ndarray:

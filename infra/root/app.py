@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from importlib import metadata
 from typing import Any
 
 import onnxruntime
 from fastapi import APIRouter, FastAPI, Request
 from fastapi_offline import FastAPIOffline
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from agents.video_manager import routes as video_manager_routes
 from agents.video_manager.live_results import LiveResults
@@ -31,6 +33,7 @@ from schemas.errors import HEALTHCHECK_ERROR, ErrorBody
 from schemas.rest import FeaturesResponse, HealthResponse, VersionResponse
 
 API_VERSION = 6
+UI_DIR = Path(__file__).resolve().parent / "static"  # the operator page: static files, no build step
 MAX_BODY_BYTES = 16 * 1024 * 1024
 # Documented so that clients (and schemathesis) know every failure's body; 422 replaces FastAPI's own.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -108,6 +111,12 @@ def create_api(context: ApiContext) -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse("/docs")
+
+    @app.get("/ui", include_in_schema=False)
+    async def ui() -> FileResponse:
+        return FileResponse(UI_DIR / "ui.html")
+
+    app.mount("/ui/static", StaticFiles(directory=UI_DIR), name="ui")
 
     return app
 

@@ -146,7 +146,7 @@ def test_selene_up_runs_the_pipeline_and_stops_clean(stack: Stack) -> None:
                             for part, names in moving.items() for name in names), timeout=20, interval=1)
     assert "selene_consumer_lag" in stack.metrics("worker") and "selene_consumer_lag" in stack.metrics("api")
     with urllib.request.urlopen(f"http://127.0.0.1:{stack.api_port}/ui", timeout=3) as page:
-        assert b"live people counts" in page.read()
+        assert b"Selene operator" in page.read()
     sql = subprocess.run(
         [sys.executable, "-m", "infra.root.cli", "sql", "SELECT count() AS n FROM selene.frame_stats"],
         capture_output=True, text=True, env=stack.env, timeout=60,
