@@ -153,6 +153,9 @@ class StreamAnalytic(Body):
     analytic_name: str
     autorestart: Autorestart = Field(default_factory=Autorestart)
     parameters: dict[str, Any] = Field(default_factory=dict)
+    schedules: list[AnalyticSchedule] = Field(
+        default_factory=list, description="Working intervals; none: always. The stream pauses outside all of them."
+    )
     status: Status = StreamStatus.PENDING
 
 
