@@ -154,7 +154,8 @@ class StreamAnalytic(Body):
     autorestart: Autorestart = Field(default_factory=Autorestart)
     parameters: dict[str, Any] = Field(default_factory=dict)
     schedules: list[AnalyticSchedule] = Field(
-        default_factory=list, description="Working intervals; none: always. The stream pauses outside all of them."
+        default_factory=list, exclude_if=lambda schedules: not schedules,  # absent, as in LUNA's object, when none
+        description="Working intervals; none: always. The stream pauses outside all of them.",
     )
     status: Status = StreamStatus.PENDING
 

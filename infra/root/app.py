@@ -29,6 +29,7 @@ from infra.http import errors
 from infra.http.metrics import HttpMetricsMiddleware, metrics_router
 from infra.http.mount import Mount
 from infra.http.request_id import RequestIdMiddleware
+from infra.root import videosdk
 from schemas.errors import HEALTHCHECK_ERROR, ErrorBody
 from schemas.rest import FeaturesResponse, HealthResponse, VersionResponse
 
@@ -54,6 +55,7 @@ SERVICE_MOUNTS: tuple[Mount, ...] = (
     *auth_routes.MOUNTS,
     *events_routes.MOUNTS,
     *recognition_routes.MOUNTS,
+    *videosdk.MOUNTS,
 )
 _COMPONENTS = ("selene", "faust-streaming", "aiokafka", "av", "chdb", "pymilvus", "redis", "fastapi", "onnxruntime")
 
