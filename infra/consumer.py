@@ -110,7 +110,10 @@ class ConsumerService(ABC):
                 self._record_lag(partition, records[-1].offset + 1)
 
     def _record_lag(self, partition: TopicPartition, position: int) -> None:
-        highwater = self._consumer.highwater(partition) if self._consumer is not None else None
+        try:
+            highwater = self._consumer.highwater(partition) if self._consumer is not None else None
+        except (AssertionError, AttributeError):  # aiokafka: "not assigned", revoked by a rebalance meanwhile
+            return
         if highwater is not None:
             metrics.CONSUMER_LAG.labels(self.group_id, partition.topic, str(partition.partition)).set(
                 max(0, highwater - position))

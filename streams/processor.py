@@ -123,6 +123,9 @@ def _count(app: faust.App, name: str, events: list[EventT]) -> None:
     for event in events:
         metrics.FRAMES_PROCESSED.labels(name, (event.key or b"").decode(errors="replace")).inc()
     last = events[-1].message
-    highwater = app.consumer.highwater(last.tp)
+    try:
+        highwater = app.consumer.highwater(last.tp)
+    except Exception:  # noqa: BLE001 - the partition was revoked by a rebalance meanwhile: no lag to tell
+        return
     if highwater is not None:
         metrics.CONSUMER_LAG.labels(group, last.tp.topic, str(last.tp.partition)).set(max(0, highwater - last.offset - 1))
