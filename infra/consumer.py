@@ -13,9 +13,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Protocol
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from pydantic import BaseModel, ValidationError
 
+from infra import metrics
 from infra.backoff import Backoff
 from infra.dead_letter import dead_letter_for
 from infra.kafka import consumer_options
@@ -106,6 +107,16 @@ class ConsumerService(ABC):
                 if received:
                     await self._handled(partition.topic, received)
                 await self._consumer.commit({partition: records[-1].offset + 1})
+                self._record_lag(partition, records[-1].offset + 1)
+
+    def _record_lag(self, partition: TopicPartition, position: int) -> None:
+        try:
+            highwater = self._consumer.highwater(partition) if self._consumer is not None else None
+        except (AssertionError, AttributeError):  # aiokafka: "not assigned", revoked by a rebalance meanwhile
+            return
+        if highwater is not None:
+            metrics.CONSUMER_LAG.labels(self.group_id, partition.topic, str(partition.partition)).set(
+                max(0, highwater - position))
 
     async def _validated(self, records: list[ConsumerRecord]) -> list[Received]:
         model = self.models[records[0].topic]

@@ -24,6 +24,9 @@ class CommonSettings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Where embedded parts keep their files.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     log_format: Literal["json", "console"] = Field("json", description="Structured JSON or console logs.")
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address the Prometheus metrics ports (worker, agent, sink) listen on."
+    )
 
 
 class BrokerSettings(BaseSettings):
@@ -113,6 +116,7 @@ class WorkerSettings(BaseSettings):
     session_timeout: float = Field(10.0, gt=0, description="Consumer session timeout, seconds.")
     heartbeat_interval: float = Field(1.0, gt=0, description="Consumer heartbeat interval, seconds.")
     web_port: int = Field(6066, description="Faust's web port (worker status pages).")
+    metrics_port: int = Field(9101, ge=0, le=65535, description="Prometheus metrics port of the worker; 0: off.")
 
 
 
@@ -123,6 +127,10 @@ class SinkSettings(BaseSettings):
     batch_seconds: float = Field(1.0, gt=0, description="Longest wait to fill a batch, seconds.")
     retry_initial: float = Field(0.5, gt=0, description="First retry delay when the warehouse fails, s.")
     retry_max: float = Field(30.0, gt=0, description="Longest retry delay, seconds.")
+    metrics_port: int = Field(
+        9103, ge=0, le=65535,
+        description="Prometheus metrics port of a stand-alone sink (`selene sink`); embedded, the API's /metrics.",
+    )
 
 
 class MatcherSettings(BaseSettings):
@@ -163,6 +171,7 @@ class AgentSettings(BaseSettings):
     register_retry: float = Field(5.0, gt=0, description="Seconds between registrations until the manager answers.")
     claim_check: bool = Field(False, description="Put frames in Redis (with a TTL) and only their keys on Kafka.")
     claim_check_ttl: float = Field(60.0, gt=0, description="Seconds a claim-checked frame stays in Redis.")
+    metrics_port: int = Field(9102, ge=0, le=65535, description="Prometheus metrics port of the agent; 0: off.")
 
 
 class ManagerSettings(BaseSettings):

@@ -153,6 +153,10 @@ class StreamAnalytic(Body):
     analytic_name: str
     autorestart: Autorestart = Field(default_factory=Autorestart)
     parameters: dict[str, Any] = Field(default_factory=dict)
+    schedules: list[AnalyticSchedule] = Field(
+        default_factory=list, exclude_if=lambda schedules: not schedules,  # absent, as in LUNA's object, when none
+        description="Working intervals; none: always. The stream pauses outside all of them.",
+    )
     status: Status = StreamStatus.PENDING
 
 

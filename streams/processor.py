@@ -20,6 +20,7 @@ import faust
 from faust.types import EventT
 from pydantic import BaseModel
 
+from infra import metrics
 from infra.dead_letter import send_dead_letter, validated
 from schemas.errors import ANALYTICS_PROCESSING_FAILED, ErrorCode
 from schemas.topics import TopicSpec
@@ -100,11 +101,13 @@ def processor(app: faust.App, name: str, source: TopicSpec, model: type[M], logi
             if not received:
                 continue
             try:
-                outcomes = await logic(received)
+                with metrics.STAGE_SECONDS.labels(name).time():
+                    outcomes = await logic(received)
             except Exception as exc:  # noqa: BLE001 - a failure loses these messages to dead letter, not the agent
                 log.exception("processing failed", extra={"processor": name, "messages": len(received)})
                 outcomes = [Failed(ANALYTICS_PROCESSING_FAILED, ANALYTICS_PROCESSING_FAILED.body(exc).detail)
                             ] * len(received)
+            _count(app, name, sources)
             for event, outcome in zip(sources, outcomes, strict=True):
                 if isinstance(outcome, Failed):
                     await send_dead_letter(dead_letters, event, outcome.error, outcome.detail, name)
@@ -112,3 +115,17 @@ def processor(app: faust.App, name: str, source: TopicSpec, model: type[M], logi
                 for out in outcome:
                     await targets[out.topic.name].send(key=str(out.key).encode(),
                                                        value=out.value.model_dump_json().encode())
+
+
+def _count(app: faust.App, name: str, events: list[EventT]) -> None:
+    """Messages handled per stream (the key is the stream id) and the lag of the partitions they came from."""
+    group = app.conf.id
+    for event in events:
+        metrics.FRAMES_PROCESSED.labels(name, (event.key or b"").decode(errors="replace")).inc()
+    last = events[-1].message
+    try:
+        highwater = app.consumer.highwater(last.tp)
+    except Exception:  # noqa: BLE001 - the partition was revoked by a rebalance meanwhile: no lag to tell
+        return
+    if highwater is not None:
+        metrics.CONSUMER_LAG.labels(group, last.tp.topic, str(last.tp.partition)).set(max(0, highwater - last.offset - 1))

@@ -33,6 +33,7 @@ from agents.video_agent.reporting import (
 from agents.video_agent.sampling import stream_rate
 from infra.backoff import Backoff
 from infra.claimcheck import ClaimCheck, claim_key
+from infra import metrics
 from infra.logs import for_stream
 from infra.media.decode import Decoder, source_options, to_image
 from infra.media.jpeg import encode_jpeg
@@ -86,6 +87,7 @@ class StreamRunner:
         self._timeout = (config.data.timeout or settings.stream_timeout_ms) / 1000
         self._progress = time.monotonic()  # when the source last gave a frame (or was opened)
         self._last_header: FrameHeader | None = None
+        self._label = str(config.stream_id)  # of this stream's metrics
 
     @property
     def stream_id(self) -> object:
@@ -157,6 +159,7 @@ class StreamRunner:
                 if not self.live or self._stop.is_set():
                     return
                 self.log.info("stream ended, reconnecting")
+                metrics.RECONNECTS.labels(self._label).inc()
             except (av.FFmpegError, OSError) as exc:
                 if self._stop.is_set():
                     return
@@ -165,6 +168,7 @@ class StreamRunner:
                     self._fail(error, exc)
                     return
                 self._report(error, exc)
+                metrics.RECONNECTS.labels(self._label).inc()
             attempt = 0 if self.state.decoded > decoded_before else attempt + 1
             if self._stop.wait(backoff.delay(attempt)):
                 return
@@ -189,6 +193,7 @@ class StreamRunner:
                 self._progress = time.monotonic()
                 number, self._frame_number = self._frame_number, self._frame_number + 1
                 self.state.decoded += 1
+                metrics.FRAMES_DECODED.labels(self._label).inc()
                 self._last_offset = offset = self._clock.offset(index, frame.time, fps)
                 if paced and self._stop.wait(max(0.0, index / fps - (time.monotonic() - started))):
                     return
@@ -203,6 +208,7 @@ class StreamRunner:
         dropped = self._queue.put(item, drop_oldest=self.live, stop=self._stop)
         if dropped:
             self.state.dropped += dropped
+            metrics.FRAMES_DROPPED.labels(self._label).inc(dropped)
 
     def _classify(self, exc: Exception, reference: str, produced: bool) -> ErrorBody:
         # FFmpeg's demuxers often turn the interrupt of a timed-out read into another error (RTSP says
@@ -227,12 +233,17 @@ class StreamRunner:
         while (item := await self._queue.get()) is not _END:
             assert isinstance(item, Sampled)
             try:
-                await self._publish(item, *await asyncio.to_thread(self._encode, item.frame))
+                with metrics.STAGE_SECONDS.labels("agent_encode").time():
+                    encoded = await asyncio.to_thread(self._encode, item.frame)
+                with metrics.STAGE_SECONDS.labels("agent_publish").time():
+                    await self._publish(item, *encoded)
             except Exception as exc:  # noqa: BLE001 - a broker hiccup loses this frame, not the stream
                 self.state.dropped += 1
+                metrics.FRAMES_DROPPED.labels(self._label).inc()
                 self.log.warning("frame not published", extra={"error": str(exc)})
                 continue
             self.state.published += 1
+            metrics.FRAMES_PUBLISHED.labels(self._label).inc()
             self.state.last_processed_frame_time = item.time_offset
         try:
             await self._publish_end()

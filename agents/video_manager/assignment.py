@@ -1,5 +1,6 @@
 """Assignment: pending streams to agents by capability and ``max_stream_count``, starts to Kafka agents,
-and restarting streams back to pending once their autorestart delay has passed. The leader runs these
+and restarting streams back to pending once their autorestart delay has passed; streams with working
+intervals paused outside them and pending again inside them. The leader runs these
 in its round; a replaced stream and a registering agent get their starts at once."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from agents.video_manager import states
 from agents.video_manager.commands import AgentCommands
 from agents.video_manager.registry import Registry
 from agents.video_manager.stream_writes import StreamWrites
+from infra import metrics
 from infra.logs import for_stream
 from schemas.status import AgentStatus
 
@@ -29,7 +31,14 @@ class Assignment:
         """Streams whose autorestart delay has passed go back to pending."""
         now = datetime.now(UTC)
         for stream_id in await self._registry.streams.due_restarts(now.timestamp()):
-            await self._writes.update(stream_id, partial(states.restart_if_due, now=now))
+            if (await self._writes.update(stream_id, partial(states.restart_if_due, now=now))).status_changed:
+                metrics.RESTARTS.labels("stream").inc()
+
+    async def follow_schedules(self) -> None:
+        """Streams with working intervals pause outside them and go back to pending inside them."""
+        now = datetime.now(UTC)
+        for stream_id in await self._registry.streams.scheduled_ids():
+            await self._writes.update(stream_id, partial(states.follow_schedule, now=now))
 
     async def assign_pending(self) -> int:
         """Give pending streams, oldest first, to the least loaded ready agent that runs all their

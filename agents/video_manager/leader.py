@@ -1,5 +1,5 @@
-"""The leader: one among the manager instances sharing a Redis runs the rounds (agent liveness,
-restarts, assignment, starts, unpublished configs) and acts on agents' Kafka messages.
+"""The leader: one among the manager instances sharing a Redis runs the rounds (agent liveness, working
+intervals, restarts, assignment, starts, unpublished configs) and acts on agents' Kafka messages.
 
 Leadership is a ``Lease``; when the leader dies, its lease runs out and another instance takes over
 within ``leader_ttl`` plus one interval.
@@ -57,6 +57,7 @@ class Leader:
     async def round(self) -> None:
         manager = self.manager
         await manager.agents.expire()
+        await manager.assignment.follow_schedules()  # before assigning: a stream outside its intervals waits
         await manager.assignment.restart_due()
         await manager.assignment.assign_pending()
         await manager.assignment.dispatch()

@@ -81,6 +81,7 @@ def apply_action(record: StreamRecord, action: Action) -> None:
     """Pause: the stream leaves its agent. Resume: pending, with every autorestart's attempts reset."""
     if not allows(record, action):
         return
+    record.schedule_paused = False  # a user's pause stays; a user's resume outside the intervals pauses again
     if action == "pause":
         set_status(record, StreamStatus.PAUSE)
         release(record)
@@ -89,6 +90,30 @@ def apply_action(record: StreamRecord, action: Action) -> None:
         for analytic in record.stream.analytics:
             analytic.autorestart.current_attempt = 0
     record.restart_at = None
+
+
+def working(analytic: StreamAnalytic, now: datetime) -> bool:
+    """Whether the analytic is inside one of its working intervals ([start, end)); always without any."""
+    if not analytic.schedules:
+        return True
+    return any(interval.start_time <= now < interval.end_time
+               for schedule in analytic.schedules for interval in schedule.intervals or ())
+
+
+def follow_schedule(record: StreamRecord, now: datetime) -> None:
+    """Working intervals: a stream none of whose analytics is inside one pauses (LUNA's ``pause``) and
+    leaves its agent; when one opens, a stream its schedule paused is pending again. A user's pause is
+    never resumed here, and done or failed streams stay as they are."""
+    inside = any(working(analytic, now) for analytic in record.stream.analytics)
+    status = record.stream.status
+    if not inside and status in PAUSABLE:
+        set_status(record, StreamStatus.PAUSE)
+        release(record)
+        record.restart_at = None
+        record.schedule_paused = True
+    elif inside and status == StreamStatus.PAUSE and record.schedule_paused:
+        set_status(record, StreamStatus.PENDING)
+        record.schedule_paused = False
 
 
 def set_status(record: StreamRecord, status: StreamStatus, indexes: Iterable[int] | None = None) -> None:

@@ -19,8 +19,8 @@ from agents.video_manager.parameters import validate_parameters
 from agents.video_manager.registry import Registry, StreamRecord
 from agents.video_manager.stream_writes import StreamWrites
 from infra.logs import for_stream
-from schemas.errors import NO_AGENT_FOR_ANALYTICS, NO_STREAMS_TO_PATCH, OBJECT_NOT_FOUND, SeleneError
-from schemas.streams import Autorestart, Group, Stream, StreamAnalytic, StreamCreate, StreamLog
+from schemas.errors import BAD_INPUT_DATA, NO_AGENT_FOR_ANALYTICS, NO_STREAMS_TO_PATCH, OBJECT_NOT_FOUND, SeleneError
+from schemas.streams import AnalyticSchedule, Autorestart, Group, Stream, StreamAnalytic, StreamCreate, StreamLog
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,16 @@ class StreamService:
                 analytic_name=requested.name,
                 parameters=validate_parameters(analytic, requested.parameters, f"analytics.{i}.parameters"),
                 autorestart=autorestart.model_copy(),
+                schedules=_interval_schedules(requested.schedules, f"analytics.{i}.schedules"),
             )
             for i, (requested, analytic) in enumerate(zip(body.analytics, registered, strict=True))
         ]
+
+
+def _interval_schedules(schedules: list[AnalyticSchedule], path: str) -> list[AnalyticSchedule]:
+    """Schedules given as intervals; a schedule template's id is refused, as templates are not kept yet."""
+    for i, schedule in enumerate(schedules):
+        if schedule.intervals is None:
+            raise SeleneError(BAD_INPUT_DATA, f"{path}.{i}: schedule templates (schedule_id) are not supported; "
+                              "give intervals")
+    return schedules

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from analytics.events import rows as to_row
 from analytics.events.warehouse import Warehouse
+from infra import metrics
 from infra.consumer import ConsumerService, Received
 from infra.settings import SinkSettings
 from schemas.errors import SINK_INSERT_FAILED
@@ -71,7 +72,11 @@ class Sink(ConsumerService):
     async def handle(self, topic: str, received: list[Received]) -> None:
         route = self.routes[topic]
         rows = [(record, route.row(message)) for record, message in received]
-        for record, error in await self._write(route.table, rows):
+        with metrics.STAGE_SECONDS.labels("sink_insert").time():
+            refused = await self._write(route.table, rows)
+        metrics.SINK_BATCHES.labels(route.table).inc()
+        metrics.SINK_ROWS.labels(route.table).inc(len(rows) - len(refused))
+        for record, error in refused:
             await self.dead_letter(record, SINK_INSERT_FAILED, SINK_INSERT_FAILED.body(route.table, error).detail)
 
     async def _write(self, table: str, rows: list[tuple[ConsumerRecord, dict[str, Any]]]) -> list[tuple[ConsumerRecord, str]]:

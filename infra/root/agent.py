@@ -19,6 +19,7 @@ from infra import logs
 from infra.claimcheck import ClaimCheck
 from infra.heartbeat import Heartbeat
 from infra.lifecycle import stop_event
+from infra.metrics import serve_metrics
 from infra.settings import AgentSettings, BrokerSettings, CommonSettings, RedisSettings
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
 
@@ -83,5 +84,7 @@ async def run() -> int:
 
 
 def main() -> None:
-    logs.configure("agent", CommonSettings())
+    common = CommonSettings()
+    logs.configure("agent", common)
+    serve_metrics(common.metrics_host, AgentSettings().metrics_port, "agent")
     sys.exit(asyncio.run(run()))

@@ -14,6 +14,7 @@ from agents.video_manager.bus import Bus
 from agents.video_manager.leader import Leader
 from agents.video_manager.live_results import LiveResults
 from agents.video_manager.manager import VideoManager
+from agents.video_manager.preview import Previews
 from agents.video_manager.registry import Registry
 from analytics.events import sink
 from analytics.events.setup import open_warehouse
@@ -23,9 +24,10 @@ from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
 from analytics.recognition.track_matcher import TrackMatcher
 from analytics.sdk.service import RemoteSdk
-from infra import heartbeat, logs
+from infra import heartbeat, logs, metrics
 from infra.auth.authenticator import Authenticator
 from infra.auth.store import AccountStore
+from infra.claimcheck import ClaimCheck
 from infra.health import HealthMonitor, Probe
 from infra.kafka import ensure_topics, probe_broker
 from infra.lifecycle import Service, start_when_possible, stop_within
@@ -118,6 +120,7 @@ async def _keep_running(service: Service, beat: heartbeat.Heartbeat | None = Non
             await service.wait()
         except Exception as exc:  # noqa: BLE001 - logged and restarted; results are idempotent
             log.error("service ended, restarting", extra={"service": service.name, "error": str(exc)})
+            metrics.RESTARTS.labels(service.name).inc()
         if beat is not None:
             await beat.stop()
         await service.stop()
@@ -147,9 +150,11 @@ async def serve() -> None:
     recognition = Recognition(faces, open_lists(manager.redis))
     matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, MatcherSettings())
     matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
+    preview_claims = ClaimCheck(redis_settings.url)  # frames an agent claim-checked, read by the previews
+    previews = Previews(broker.bootstrap, preview_claims)
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
-        recognition=recognition, sdk=RemoteSdk(),
+        recognition=recognition, sdk=RemoteSdk(), previews=previews,
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()
@@ -186,6 +191,8 @@ async def serve() -> None:
         recognition.close()
         if context.sdk is not None:
             context.sdk.close()
+        await stop_within("previews", STOP_STEP_SECONDS, previews.stop())
+        await preview_claims.close()
         await stop_within("live results", STOP_STEP_SECONDS, results.stop())
         await manager.stop()
         await monitor.stop()

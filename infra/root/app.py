@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from importlib import metadata
 from typing import Any
 
 import onnxruntime
 from fastapi import APIRouter, FastAPI, Request
 from fastapi_offline import FastAPIOffline
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from agents.video_manager import routes as video_manager_routes
 from agents.video_manager.live_results import LiveResults
 from agents.video_manager.manager import VideoManager
+from agents.video_manager.preview import Previews
 from analytics.events import routes as events_routes
 from analytics.events.warehouse import Warehouse
 from analytics.recognition import routes as recognition_routes
@@ -25,8 +28,10 @@ from infra.auth import routes as auth_routes
 from infra.auth.authenticator import Authenticator
 from infra.health import HealthMonitor
 from infra.http import errors
+from infra.http.metrics import HttpMetricsMiddleware, metrics_router
 from infra.http.mount import Mount
 from infra.http.request_id import RequestIdMiddleware
+from infra.root import videosdk
 from schemas.errors import HEALTHCHECK_ERROR, ErrorBody
 from schemas.rest import (
     EstimatorFeature,
@@ -37,6 +42,7 @@ from schemas.rest import (
 from streams.models.estimators.registry import ESTIMATORS
 
 API_VERSION = 6
+UI_DIR = Path(__file__).resolve().parent / "static"  # the operator page: static files, no build step
 MAX_BODY_BYTES = 16 * 1024 * 1024
 # Documented so that clients (and schemathesis) know every failure's body; 422 replaces FastAPI's own.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -58,6 +64,7 @@ SERVICE_MOUNTS: tuple[Mount, ...] = (
     *events_routes.MOUNTS,
     *recognition_routes.MOUNTS,
     *sdk_routes.MOUNTS,
+    *videosdk.MOUNTS,
 )
 _COMPONENTS = ("selene", "faust-streaming", "aiokafka", "av", "chdb", "pymilvus", "redis", "fastapi", "onnxruntime")
 
@@ -80,6 +87,7 @@ class ApiContext:
     results: LiveResults | None = None  # None: the stream websocket answers 45004
     recognition: Recognition | None = None  # None: no face store (faces, lists and matcher answer 45004)
     sdk: RemoteSdk | None = None  # None: /sdk and /iso answer 45004
+    previews: Previews | None = None  # None: the stream preview answers 45004
 
 
 def create_api(context: ApiContext) -> FastAPI:
@@ -99,7 +107,9 @@ def create_api(context: ApiContext) -> FastAPI:
     app.state.context = context
     app.add_middleware(errors.BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(HttpMetricsMiddleware)  # outermost: it sees every answer, errors included
     errors.install(app)
+    app.include_router(metrics_router())  # Prometheus scrapes /metrics, outside the API version
     app.include_router(_meta_router(context), prefix=f"/{API_VERSION}")
     mounts: tuple[Mount, ...] = events_routes.PLATFORM_MOUNTS
     if context.manager is not None:
@@ -113,6 +123,12 @@ def create_api(context: ApiContext) -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse("/docs")
+
+    @app.get("/ui", include_in_schema=False)
+    async def ui() -> FileResponse:
+        return FileResponse(UI_DIR / "ui.html")
+
+    app.mount("/ui/static", StaticFiles(directory=UI_DIR), name="ui")
 
     return app
 

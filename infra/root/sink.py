@@ -9,6 +9,7 @@ from analytics.events import sink
 from analytics.events.setup import open_warehouse
 from infra import logs
 from infra.lifecycle import Service, run_process
+from infra.metrics import serve_metrics
 from infra.settings import (
     BrokerSettings,
     CommonSettings,
@@ -38,5 +39,7 @@ async def run() -> int:
 
 
 def main() -> None:
-    logs.configure("sink", CommonSettings())
+    common = CommonSettings()
+    logs.configure("sink", common)
+    serve_metrics(common.metrics_host, SinkSettings().metrics_port, "sink")
     sys.exit(asyncio.run(run()))

@@ -8,6 +8,7 @@ import sys
 import faust
 
 from infra import logs
+from infra.metrics import serve_metrics
 from infra.lifecycle import faust_service, run_process
 from infra.settings import BrokerSettings, CommonSettings, RedisSettings, WorkerSettings
 from streams import (
@@ -33,5 +34,7 @@ def build_app(broker: BrokerSettings | None = None, worker: WorkerSettings | Non
 
 
 def main() -> None:
-    logs.configure("worker", CommonSettings())
+    common = CommonSettings()
+    logs.configure("worker", common)
+    serve_metrics(common.metrics_host, WorkerSettings().metrics_port, "worker")
     sys.exit(asyncio.run(run_process(faust_service("worker", build_app()), RedisSettings().url)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dlib
 import numpy as np
 
+from infra import metrics
 from infra.settings import InferenceSettings
 from schemas.detections import Detections
 from streams.models.detectors import face_detections
@@ -29,7 +30,8 @@ class HogFaceDetector:
         """Faces per BGR image. HOG scores are SVM margins, not probabilities: they are squashed into
         (0, 1) so that ``face_score_threshold`` keeps one meaning (0.5 is a margin of 0)."""
         threshold = self.settings.face_score_threshold if threshold is None else threshold
-        return [self._detect(image, threshold) for image in images]
+        with metrics.INFERENCE_SECONDS.labels("dlib-hog").time():
+            return [self._detect(image, threshold) for image in images]
 
     def _detect(self, image: np.ndarray, threshold: float) -> Detections:
         rgb = np.ascontiguousarray(image[:, :, ::-1])

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from infra import metrics
 from infra.settings import CommonSettings, InferenceSettings
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class Session:
         options.intra_op_num_threads = settings.threads
         options.inter_op_num_threads = 1
         self.backend = inference_backend(settings)
+        self.model = path.stem  # the label of its inference time
         self._session = ort.InferenceSession(str(path), options, providers=_providers(self.backend, settings))
         [inp] = self._session.get_inputs()
         self.input_name = inp.name
@@ -77,6 +79,10 @@ class Session:
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
         """Outputs for an ``[N, ...]`` input, each with the batch axis first."""
+        with metrics.INFERENCE_SECONDS.labels(self.model).time():
+            return self._run(batch)
+
+    def _run(self, batch: np.ndarray) -> list[np.ndarray]:
         if self.fixed_batch is None or len(batch) == self.fixed_batch:
             return self._session.run(self.output_names, {self.input_name: batch})
         step = self.fixed_batch

@@ -19,6 +19,7 @@ class StreamRecord(BaseModel):
     started_version: int | None = None  # the version last handed to agent_id; another one needs a start
     started_at: float | None = None  # epoch seconds of that hand-over
     restart_at: float | None = None  # epoch seconds of the next autorestart attempt
+    schedule_paused: bool = False  # paused by its working intervals (not by a user): resumed when one opens
     revision: int = 0  # bumped on every write: tells the config publisher which write it has published
 
 

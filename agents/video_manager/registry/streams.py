@@ -42,6 +42,7 @@ class StreamRegistry:
         self.index = store.key("streams")
         self.pending = store.key("pending")
         self.restarts = store.key("restarts")
+        self.scheduled = store.key("scheduled")  # streams with working intervals: the leader follows them
         self.dirty = store.key("configs-dirty")
         self.logs = store.key("logs")
 
@@ -65,6 +66,9 @@ class StreamRegistry:
 
     async def due_restarts(self, now: float) -> list[UUID]:
         return [UUID(i.decode()) for i in await self.store.redis.zrangebyscore(self.restarts, "-inf", now)]
+
+    async def scheduled_ids(self) -> list[UUID]:
+        return [UUID(i.decode()) for i in await self.store.redis.smembers(self.scheduled)]
 
     async def ids_of_agent(self, agent_id: UUID) -> list[UUID]:
         return [UUID(i.decode()) for i in await self.store.redis.smembers(self.agent_streams(agent_id))]
@@ -113,6 +117,7 @@ class StreamRegistry:
             tx.zrem(self.index, str(stream_id))
             tx.zrem(self.pending, str(stream_id))
             tx.zrem(self.restarts, str(stream_id))
+            tx.srem(self.scheduled, str(stream_id))
             if before.agent_id is not None:
                 tx.srem(self.agent_streams(before.agent_id), str(stream_id))
             tx.hset(self.dirty, str(stream_id), DELETED)
@@ -134,6 +139,10 @@ class StreamRegistry:
             tx.zadd(self.restarts, {sid: after.restart_at})
         else:
             tx.zrem(self.restarts, sid)
+        if any(analytic.schedules for analytic in after.stream.analytics):
+            tx.sadd(self.scheduled, sid)
+        else:
+            tx.srem(self.scheduled, sid)
         old_agent = before.agent_id if before else None
         if old_agent != after.agent_id:
             if old_agent is not None:

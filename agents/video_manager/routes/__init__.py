@@ -1,6 +1,6 @@
 """The video manager's REST routes, one module per LUNA API tag."""
 
-from agents.video_manager.routes import agents, analytics, groups, stream_ws, streams
+from agents.video_manager.routes import agents, analytics, groups, preview, stream_ws, streams
 from infra.http.mount import Mount
 
 MOUNTS = (
@@ -9,4 +9,5 @@ MOUNTS = (
     Mount(analytics.router),
     Mount(agents.router),
     Mount(stream_ws.router, error_docs=False),
+    Mount(preview.router),
 )

@@ -7,6 +7,7 @@ from typing import Protocol
 from uuid import UUID
 
 from fastapi import APIRouter, Request, WebSocket
+from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
 from agents.video_manager.live_results import Close, LiveResults, Subscription
@@ -57,16 +58,17 @@ async def _readable_stream(
 ) -> Stream:
     if context.results is None or context.auth is None or context.manager is None:
         raise SeleneError(SERVICE_UNAVAILABLE, "live results", "this API runs without them")
-    principal = await context.auth.authenticate(_handshake(websocket, token))
+    principal = await context.auth.authenticate(with_token(websocket, token))
     principal.require("video_stream", "view")
     return (await context.manager.streams.get(stream_id, principal.readable(account_id))).stream
 
 
-def _handshake(websocket: WebSocket, token: str | None) -> Request:
-    """The handshake as the authenticator reads requests (headers only), with a ``token`` query
-    parameter as a Bearer header when there is no Authorization header."""
-    headers = list(websocket.scope["headers"])
-    if token and "authorization" not in websocket.headers:
+def with_token(connection: HTTPConnection, token: str | None) -> Request:
+    """A websocket handshake or a request as the authenticator reads requests (headers only), with a
+    ``token`` query parameter as a Bearer header when there is no Authorization header (browsers cannot
+    set headers on a websocket or an ``<img>``)."""
+    headers = list(connection.scope["headers"])
+    if token and "authorization" not in connection.headers:
         headers.append((b"authorization", f"Bearer {token}".encode()))
     return Request({"type": "http", "method": "GET", "headers": headers})
 

@@ -1,4 +1,4 @@
-"""Live numbers for people without Grafana: ``selene up``'s console line and the ``/ui`` page.
+"""Live numbers for people without Grafana: ``selene up``'s console line and the operator page (``/ui``).
 
 They come from the Grafana panels' own SQL (analytics.events.dashboards), so the two views cannot disagree.
 Only aggregates leave here (ids, counts, rates), never frames or event contents.
@@ -7,16 +7,13 @@ Only aggregates leave here (ids, counts, rates), never frames or event contents.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
 
 from analytics.events import dashboards
 
 router = APIRouter(tags=["monitoring"])
-UI_PAGE = Path(__file__).resolve().parents[1] / "static" / "ui.html"
 _STREAMS = dashboards.panel("selene-stream-health", "Streams now")
 _PEOPLE = dashboards.panel("selene-people-count", "People in view, per stream")
 _RATE_WINDOW_S = 10
@@ -61,7 +58,3 @@ async def people_counts(
         series.setdefault(row["stream"], []).append([row["time"], row["people"]])
     return {"interval_s": interval_s, "series": series}
 
-
-@router.get("/ui", response_class=HTMLResponse, include_in_schema=False)
-async def ui() -> HTMLResponse:
-    return HTMLResponse(UI_PAGE.read_text())

@@ -17,6 +17,7 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from agents.video_manager.live_results import LiveResults
+from agents.video_manager.preview import Previews
 from analytics.events.chdb_warehouse import ChdbWarehouse
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.service import Recognition, open_lists
@@ -55,6 +56,7 @@ class Manager:
     http: httpx.AsyncClient
     parts: ManagerParts
     url: str
+    previews: Previews
     admin: dict[str, str] = field(default_factory=lambda: basic(*ADMIN))
 
     async def create_stream(self, analytics: tuple[str, ...] = ("people_count",), **extra: Any) -> str:
@@ -91,9 +93,10 @@ async def start_manager(
     if milvus is not None:
         store = FaceStore(milvus, MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_"))
         recognition = Recognition(store, open_lists(parts.redis, prefix))
+    previews = Previews(broker.bootstrap)
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
-        recognition=recognition, sdk=RemoteSdk(),
+        recognition=recognition, sdk=RemoteSdk(), previews=previews,
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
@@ -110,13 +113,14 @@ async def start_manager(
         server.should_exit = True
         await stop_within("api", 10, serving)
         await stop_within("live results", 10, results.stop())
+        await stop_within("previews", 10, previews.stop())
         await parts.stop()
         if recognition is not None:
             recognition.close()
         if context.sdk is not None:
             context.sdk.close()
 
-    return Manager(http, parts, url), stop
+    return Manager(http, parts, url, previews), stop
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,11 @@ DOCKERFILE = ROOT / "infra" / "Dockerfile"
 DATASOURCE_FILE = ROOT / "infra" / "grafana" / "provisioning" / "datasources" / "clickhouse.yaml"
 DASHBOARD_PROVIDER_FILE = ROOT / "infra" / "grafana" / "provisioning" / "dashboards" / "selene.yaml"
 CLICKHOUSE_USERS_FILE = ROOT / "infra" / "clickhouse" / "users.d" / "selene.xml"
+PROMETHEUS_FILE = ROOT / "infra" / "prometheus" / "prometheus.yml"
+PROMETHEUS_DATASOURCE_FILE = ROOT / "infra" / "grafana" / "provisioning" / "datasources" / "prometheus.yaml"
+METRICS_DASHBOARD_FILE = ROOT / "infra" / "grafana" / "dashboards" / "prometheus" / "pipeline-metrics.json"
 
-INFRA_SERVICES = {"kafka", "clickhouse", "milvus", "etcd", "minio", "redis", "grafana"}
+INFRA_SERVICES = {"kafka", "clickhouse", "milvus", "etcd", "minio", "redis", "grafana", "prometheus"}
 SELENE_SERVICES = {"api", "sink", "worker", "video-agent"}
 SCALABLE_SERVICES = {"worker", "video-agent"}
 SUBCOMMANDS = {"api", "sink", "worker", "agent"}
@@ -286,3 +289,39 @@ def test_clickhouse_user_matches_selene_settings(services: dict[str, Any]) -> No
     assert password.get("from_env") in _environment(services["clickhouse"]), (
         f"clickhouse: {password.get('from_env')} is not set on the service"
     )
+
+
+def test_prometheus_scrapes_every_selene_part_at_its_metrics_port(services: dict[str, Any]) -> None:
+    from infra.settings import AgentSettings, SinkSettings, WorkerSettings
+
+    config = yaml.safe_load(PROMETHEUS_FILE.read_text())
+    targets = set()
+    for job in config["scrape_configs"]:
+        targets |= {target for static in job.get("static_configs", []) for target in static["targets"]}
+        targets |= {f"{name}:{sd['port']}" for sd in job.get("dns_sd_configs", []) for name in sd["names"]}
+    api_port = _environment(services["api"])["SELENE_API_PORT"]
+    assert targets == {
+        f"api:{api_port}", f"sink:{SinkSettings().metrics_port}", f"worker:{WorkerSettings().metrics_port}",
+        f"video-agent:{AgentSettings().metrics_port}",
+    }
+    assert all(_environment(services[name]).get("SELENE_METRICS_HOST") == "0.0.0.0" for name in SELENE_SERVICES)
+    mounts = {str(v).split(":")[1] for v in services["prometheus"]["volumes"] if str(v).startswith("./infra/prometheus")}
+    assert mounts == {"/etc/prometheus/prometheus.yml"}
+
+
+def test_the_metrics_dashboard_reads_prometheus_and_only_metrics_selene_exports(services: dict[str, Any]) -> None:
+    from prometheus_client import REGISTRY
+
+    import infra.metrics  # noqa: F401 - registers every Selene metric
+
+    [source] = yaml.safe_load(PROMETHEUS_DATASOURCE_FILE.read_text())["datasources"]
+    assert source["url"] == "http://prometheus:9090" and "prometheus" in services
+    board = json.loads(METRICS_DASHBOARD_FILE.read_text())
+    exported = {sample for metric in REGISTRY.collect() for sample in (metric.name, f"{metric.name}_total",
+                                                                       f"{metric.name}_bucket")}
+    used = set()
+    for panel in board["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"]
+        for target in panel["targets"]:
+            used |= set(re.findall(r"\bselene_[a-z_]+", target["expr"]))
+    assert used and used <= exported, f"not exported: {sorted(used - exported)}"

@@ -13,7 +13,7 @@ from agents.video_manager.registry import AgentRecord, StreamRecord
 from schemas.agents import Agent, StreamReport
 from schemas.errors import STREAM_CONNECTION_LOST, ErrorBody
 from schemas.status import AgentStatus, AutorestartStatus, StreamStatus
-from schemas.streams import Autorestart, StreamAnalytic, StreamCreate
+from schemas.streams import AnalyticSchedule, Autorestart, StreamAnalytic, StreamCreate
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 AGENT = uuid.uuid4()
@@ -298,3 +298,51 @@ def test_leaving_a_group_keeps_the_others() -> None:
     r = states.created(uuid.uuid4(), uuid.uuid4(), body(), analytics("people_count"), [keep, leave], T0)
     states.leave_group(r, leave)
     assert r.stream.groups == [keep]
+
+
+def scheduled(*windows: tuple[int, int], unscheduled: bool = False) -> StreamRecord:
+    """A running stream whose analytic works in ``windows`` (minutes from T0, [start, end)); with
+    ``unscheduled`` a second analytic without intervals."""
+    r = running("people_count", *(("human_tracking",) if unscheduled else ()))
+    intervals = [{"start_time": T0 + timedelta(minutes=a), "end_time": T0 + timedelta(minutes=b)} for a, b in windows]
+    r.stream.analytics[0].schedules = [AnalyticSchedule(intervals=intervals)]
+    return r
+
+
+def test_working_intervals_are_half_open_and_no_schedule_is_always() -> None:
+    analytic = scheduled((0, 10), (20, 30)).stream.analytics[0]
+    at = lambda minutes: T0 + timedelta(minutes=minutes)  # noqa: E731
+    assert [states.working(analytic, at(m)) for m in (-1, 0, 9.99, 10, 15, 20, 30)] == [
+        False, True, True, False, False, True, False]
+    assert states.working(StreamAnalytic(analytic_name="people_count"), at(-100))
+
+
+def test_a_stream_pauses_outside_its_intervals_and_resumes_inside() -> None:
+    r = scheduled((0, 10), (20, 30))
+    states.follow_schedule(r, T0 + timedelta(minutes=5))
+    assert r.stream.status == StreamStatus.IN_PROGRESS and r.agent_id == AGENT  # inside: untouched
+    states.follow_schedule(r, T0 + timedelta(minutes=12))
+    assert r.stream.status == StreamStatus.PAUSE and r.stream.status.luna_name == "pause"
+    assert r.agent_id is None and r.schedule_paused
+    assert all(a.status == StreamStatus.PAUSE for a in r.stream.analytics)
+    states.follow_schedule(r, T0 + timedelta(minutes=15))
+    assert r.stream.status == StreamStatus.PAUSE  # still outside
+    states.follow_schedule(r, T0 + timedelta(minutes=20))
+    assert r.stream.status == StreamStatus.PENDING and not r.schedule_paused
+
+
+def test_a_users_pause_is_kept_and_a_stream_with_an_unscheduled_analytic_always_runs() -> None:
+    r = scheduled((0, 10))
+    states.apply_action(r, "pause")
+    states.follow_schedule(r, T0 + timedelta(minutes=5))
+    assert r.stream.status == StreamStatus.PAUSE and not r.schedule_paused  # inside, yet paused by the user
+    always = scheduled((0, 10), unscheduled=True)
+    states.follow_schedule(always, T0 + timedelta(minutes=50))
+    assert always.stream.status == StreamStatus.IN_PROGRESS
+
+
+def test_a_finished_stream_stays_done_outside_its_intervals() -> None:
+    r = scheduled((0, 10))
+    states.set_status(r, StreamStatus.DONE)
+    states.follow_schedule(r, T0 + timedelta(minutes=50))
+    assert r.stream.status == StreamStatus.DONE and not r.schedule_paused
