@@ -45,6 +45,22 @@ class VideoSdkInput(BaseModel):
     analytics: list[VideoSdkAnalytic] = Field(min_length=1)
 
 
+def _inlined(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON Schema with its ``$defs`` inlined: the OpenAPI document resolves a ``$ref`` from its
+    own root, where ``#/$defs/...`` does not exist (ReDoc then renders nothing)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(defs[node["$ref"].rsplit("/", 1)[1]])
+            return {key: resolve(value) for key, value in node.items()}
+        return [resolve(item) for item in node] if isinstance(node, list) else node
+
+    return resolve(schema)
+
+
 async def _caller(request: Request) -> Principal:
     return await request.app.state.context.auth.authenticate(request)
 
@@ -82,7 +98,7 @@ def _router() -> APIRouter:
 
     @router.post("/videosdk", summary="Analyse a video (URL or upload) and answer with the results (LUNA's videosdk)",
                  openapi_extra={"requestBody": {"content": {
-                     "application/json": {"schema": VideoSdkInput.model_json_schema()},
+                     "application/json": {"schema": _inlined(VideoSdkInput)},
                      "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
     async def videosdk(
         request: Request,
