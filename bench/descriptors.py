@@ -35,7 +35,7 @@ from analytics.recognition.index_tuning import (
     EfTrial,
     choose_ef,
     exact_neighbours,
-    trial,
+    sweep,
 )
 from analytics.recognition.milvus import open_milvus
 from bench.common import record, table
@@ -67,10 +67,11 @@ def ms(times: list[float], q: int) -> str:
 
 
 def exact_times(data: np.ndarray, queries: np.ndarray) -> list[float]:
+    norms = np.einsum("ij,ij->i", data, data)  # once, as an exact index would keep them
     times = []
     for q in queries:
         began = time.perf_counter()
-        exact_neighbours(data, q[None, :], K, "L2")
+        exact_neighbours(data, q[None, :], K, "L2", norms=norms)
         times.append(time.perf_counter() - began)
     return times
 
@@ -139,13 +140,9 @@ def wait_for_index(client: Any, name: str, timeout: float = 3600) -> None:
         time.sleep(2)
 
 
-def calibrated(eng: Engine, name: str, queries: np.ndarray, truth: list[list[int]], target: float) -> tuple[EfTrial, float]:
-    trials = []
-    for ef in EF_STEPS:
-        trials.append(trial(eng.client, name, "L2", "id", queries, truth, K, ef))
-        if trials[-1].recall >= target:
-            break
-    return choose_ef(trials, target) or trials[-1], trials[-1].recall
+def calibrated(eng: Engine, name: str, queries: np.ndarray, truth: list[list[int]], target: float) -> EfTrial:
+    trials = sweep(eng.client, name, "L2", "id", queries, truth, K, EF_STEPS, target)
+    return choose_ef(trials, target) or trials[-1]
 
 
 def run(engines: list[Engine], kind: str, n: int, dim: int, target: float, rng: np.random.Generator) -> list[list[str]]:
@@ -156,7 +153,7 @@ def run(engines: list[Engine], kind: str, n: int, dim: int, target: float, rng: 
     for eng in engines:
         name = f"bench_{kind}_{dim}_{n}"
         rate, grown = load(eng, name, data)
-        best, _ = calibrated(eng, name, queries, truth, target)
+        best = calibrated(eng, name, queries, truth, target)
         p99_ratio = float(best.p99_ms) / (statistics.quantiles(base, n=100)[98] * 1000)
         rows.append([f"{dim}", kind, f"{n:,}", f"{eng.name} HNSW", f"{rate:,.0f}", f"{grown / 2**20 / (n / 1e6):,.0f}",
                      f"{best.ef}", f"{best.p50_ms:.2f}", f"{best.p99_ms:.2f}", f"{best.recall:.3f}", f"{p99_ratio:.1f}x"])

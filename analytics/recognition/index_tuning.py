@@ -27,13 +27,17 @@ class EfTrial:
     p99_ms: float
 
 
-def exact_neighbours(data: np.ndarray, queries: np.ndarray, k: int, metric: str, chunk: int = 16) -> np.ndarray:
+def exact_neighbours(
+    data: np.ndarray, queries: np.ndarray, k: int, metric: str, chunk: int = 16, norms: np.ndarray | None = None
+) -> np.ndarray:
     """Row indices of each query's k nearest rows, nearest first (metric "L2" or "COSINE"); queries go in
-    chunks so that a million rows never need more than chunk x rows floats at once."""
+    chunks so that a million rows never need more than chunk x rows floats at once. ``norms``: the rows'
+    squared L2 norms, when the caller searches the same rows many times."""
     if metric == "COSINE":
         data = data / np.linalg.norm(data, axis=1, keepdims=True)
         queries = queries / np.linalg.norm(queries, axis=1, keepdims=True)
-    norms = np.einsum("ij,ij->i", data, data)
+    elif norms is None:
+        norms = np.einsum("ij,ij->i", data, data)
     out = []
     for start in range(0, len(queries), chunk):
         part = queries[start : start + chunk]
@@ -96,9 +100,17 @@ def calibrate(
     picks = np.random.default_rng(seed).choice(len(keys), size=min(queries, len(keys)), replace=False)
     probe = data[picks]
     truth = [[keys[i] for i in row] for row in exact_neighbours(data, probe, k, metric)]
+    return sweep(client, name, metric, key, probe, truth, k, efs, target)
+
+
+def sweep(
+    client: Any, name: str, metric: str, key: str, queries: np.ndarray, truth: list[list[Any]], k: int,
+    efs: Sequence[int], target: float | None,
+) -> list[EfTrial]:
+    """One trial per ef in ``efs``, stopping at the first that reaches ``target``."""
     trials = []
     for ef in efs:
-        trials.append(trial(client, name, metric, key, probe, truth, k, ef))
+        trials.append(trial(client, name, metric, key, queries, truth, k, ef))
         if target is not None and trials[-1].recall >= target:
             break
     return trials
