@@ -93,6 +93,12 @@ class MilvusSettings(BaseSettings):
     )
 
 
+class ImageStoreSettings(BaseSettings):
+    model_config = _config("SELENE_IMAGE_STORE_")
+
+    root: Path | None = Field(None, description="Folder of the local-disk buckets; unset: <data_dir>/images.")
+
+
 class ApiSettings(BaseSettings):
     model_config = _config("SELENE_API_")
 

@@ -34,6 +34,9 @@ def create_app(
         broker_heartbeat_interval=worker.heartbeat_interval,
         key_serializer="raw",
         value_serializer="raw",
+        # Stop commits what was acked and returns: waiting for in-flight events can spin forever once the
+        # agents have stopped, and the unacked ones are redone on restart (outputs are idempotent on ids).
+        stream_wait_empty=False,
     )
 
 

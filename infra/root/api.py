@@ -19,6 +19,8 @@ from agents.video_manager.registry import Registry
 from analytics.events import sink
 from analytics.events.setup import open_warehouse
 from analytics.events.warehouse import Warehouse
+from analytics.images.local_disk import LocalDiskStorage
+from analytics.images.samples import SampleStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
@@ -36,6 +38,7 @@ from infra.root.app import ApiContext, create_api
 from infra.root.sink import matcher_group, sink_group
 from infra.settings import (
     ApiSettings,
+    ImageStoreSettings,
     BrokerSettings,
     CommonSettings,
     ManagerSettings,
@@ -150,11 +153,14 @@ async def serve() -> None:
     recognition = Recognition(faces, open_lists(manager.redis))
     matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, MatcherSettings())
     matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
+    images = ImageStoreSettings()
+    samples = SampleStore(LocalDiskStorage(images.root or common.data_dir / "images"))
+    await samples.start()
     preview_claims = ClaimCheck(redis_settings.url)  # frames an agent claim-checked, read by the previews
     previews = Previews(broker.bootstrap, preview_claims)
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
-        recognition=recognition, sdk=RemoteSdk(), previews=previews,
+        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()

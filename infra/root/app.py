@@ -20,6 +20,7 @@ from agents.video_manager.manager import VideoManager
 from agents.video_manager.preview import Previews
 from analytics.events import routes as events_routes
 from analytics.events.warehouse import Warehouse
+from analytics.images.samples import SampleStore
 from analytics.recognition import routes as recognition_routes
 from analytics.recognition.service import Recognition
 from analytics.sdk import routes as sdk_routes
@@ -88,6 +89,7 @@ class ApiContext:
     recognition: Recognition | None = None  # None: no face store (faces, lists and matcher answer 45004)
     sdk: RemoteSdk | None = None  # None: /sdk and /iso answer 45004
     previews: Previews | None = None  # None: the stream preview answers 45004
+    samples: SampleStore | None = None  # None: no image store (samples answer 45004)
 
 
 def create_api(context: ApiContext) -> FastAPI:
