@@ -17,6 +17,7 @@ from schemas.recognition import BestShotsMessage, TrackDescriptors, TrackMatches
 from schemas.detections import DetectionBatch
 from schemas.events import AnalyticsEventMessage, CountSample, GeneralEventMessage
 from schemas.frames import FrameHeader, FrameStat
+from schemas.notifications import EventNotification
 from schemas.streams import StreamConfig
 from schemas.tracks import TrackUpdate
 
@@ -134,6 +135,14 @@ GENERAL_EVENTS = TopicSpec(
     retention_ms=7 * DAY_MS,
     description="LUNA general events (luna-event callbacks, REST, apps); many have no stream_id.",
 )
+EVENT_NOTIFICATIONS = TopicSpec(
+    name="selene.event-notifications",
+    key="account_id",
+    value_type=EventNotification,
+    partitions=CONTROL_PARTITIONS,
+    retention_ms=DAY_MS,
+    description="Every event a handler generates (saved or not), for /6/ws subscribers and handler callbacks.",
+)
 AGENT_FEEDBACK = TopicSpec(
     name="selene.agent-feedback",
     key="agent_id",
@@ -171,6 +180,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     DESCRIPTORS,
     MATCHES,
     GENERAL_EVENTS,
+    EVENT_NOTIFICATIONS,
     AGENT_FEEDBACK,
     STREAM_COMMANDS,
     STREAM_CONFIGS,

@@ -14,6 +14,7 @@ EXPECTED = {
     "selene.counts",
     "selene.descriptors", "selene.best-shots", "selene.matches",
     "selene.general-events",
+    "selene.event-notifications",
     "selene.agent-feedback",
     "selene.stream-commands",
     "selene.stream-configs",
