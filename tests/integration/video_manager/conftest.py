@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +21,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from agents.video_manager.live_results import LiveResults
 from agents.video_manager.preview import Previews
 from analytics.events.chdb_warehouse import ChdbWarehouse
+from analytics.images.local_disk import LocalDiskStorage
+from analytics.images.samples import SampleStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.service import Recognition, open_lists
 from analytics.sdk.service import RemoteSdk
@@ -94,9 +98,11 @@ async def start_manager(
         store = FaceStore(milvus, MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_"))
         recognition = Recognition(store, open_lists(parts.redis, prefix))
     previews = Previews(broker.bootstrap)
+    samples = SampleStore(LocalDiskStorage(Path(tempfile.mkdtemp(prefix="selene-images-"))))
+    await samples.start()
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
-        recognition=recognition, sdk=RemoteSdk(), previews=previews,
+        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
