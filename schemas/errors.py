@@ -164,5 +164,10 @@ VIDEO_DECODING_FAILED = ErrorCode(
     45007, "Video decoding error", "An error occurred during stream/video decoding around {value} second: {value}", 500
 )
 
+# A face is a row of a descriptor collection: it cannot lose its descriptor (LUNA's faces can).
+FACE_KEEPS_DESCRIPTOR = ErrorCode(
+    45031, "Conflict input data", "Face {value} keeps its descriptor: delete the face or replace its attribute", 409
+)
+
 ALL: tuple[ErrorCode, ...] = tuple(v for v in globals().values() if isinstance(v, ErrorCode))
 BY_CODE: dict[int, ErrorCode] = {e.code: e for e in ALL}

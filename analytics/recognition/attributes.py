@@ -9,8 +9,8 @@ Usage::
     [attribute] = await extractor.extract(account_id, [sample_id], aggregate=True, ttl=store.ttl(None))
     found = await store.get(attribute.attribute_id, {account_id})  # None: unknown, expired or another's
 
-Keys: ``<prefix>:attribute:<id>`` (JSON, expiring), ``<prefix>:attribute-face:<id>`` (the face an
-attribute was turned into, expiring with it: an attribute makes one face only) and
+Keys: ``<prefix>:attribute:<id>`` (JSON, expiring), ``<prefix>:attribute-face:<id>`` (set once the
+attribute made a face, expiring with it: an attribute makes one face only) and
 ``<prefix>:face-attribute:<face_id>`` (kept).
 """
 
@@ -43,6 +43,7 @@ from schemas.errors import (
     ATTRIBUTE_SAMPLES_WITHOUT_DATA,
     ATTRIBUTE_VERSIONS_REPEATED,
     BAD_QUERY,
+    DESCRIPTOR_OF_VERSION_NOT_FOUND,
     DESCRIPTOR_VERSION_UNKNOWN,
     IMAGE_NOT_WARP,
     NO_FACES_FOUND,
@@ -108,6 +109,28 @@ def attribute_from(account_id: UUID, body: AttributeCreate) -> TemporaryAttribut
     )
 
 
+def pick_descriptor(attribute: TemporaryAttribute, version: int | None = None) -> RawDescriptor | None:
+    """The attribute's descriptor of ``version`` (22018 when it has none of it); without a version the
+    default version's, else its first; None when it holds no descriptor."""
+    by_version = {d.descriptor_version: d for d in attribute.descriptors}
+    if version is not None:
+        if version not in by_version:
+            raise SeleneError(DESCRIPTOR_OF_VERSION_NOT_FOUND, version, attribute.attribute_id)
+        return by_version[version]
+    return by_version.get(DEFAULT_FACE_DESCRIPTOR_VERSION) or next(iter(by_version.values()), None)
+
+
+def targets(given: str | None, allowed: tuple[str, ...]) -> frozenset[str]:
+    """LUNA's comma-separated ``targets`` (all when not given); 12012 for an unknown one."""
+    if given is None:
+        return frozenset(allowed)
+    chosen = frozenset(t.strip() for t in given.split(",") if t.strip())
+    unknown = chosen - set(allowed)
+    if unknown or not chosen:
+        raise SeleneError(BAD_QUERY, f"targets: {', '.join(sorted(unknown)) or 'none'}; valid: {', '.join(allowed)}")
+    return chosen
+
+
 class AttributeStore:
     """Temporary attributes (expiring) and face attribute records (kept), scoped by account."""
 
@@ -145,10 +168,10 @@ class AttributeStore:
         await self._store.redis.delete(self._key(attribute_id), self._store.key("attribute-face", attribute_id))
         return True
 
-    async def claim(self, attribute: TemporaryAttribute, face_id: UUID) -> None:
-        """Mark the attribute as made into ``face_id``; 22001 when it already made a face."""
+    async def claim(self, attribute: TemporaryAttribute) -> None:
+        """Mark the attribute as made into a face (for as long as it lives); 22001 when it already made one."""
         ttl_ms = await self._store.redis.pttl(self._key(attribute.attribute_id))
-        claimed = await self._store.redis.set(self._store.key("attribute-face", attribute.attribute_id), str(face_id),
+        claimed = await self._store.redis.set(self._store.key("attribute-face", attribute.attribute_id), "1",
                                               nx=True, px=max(int(ttl_ms), 1000))
         if not claimed:
             raise SeleneError(ATTRIBUTE_LINKED)

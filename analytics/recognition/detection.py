@@ -9,7 +9,8 @@ Usage::
     await detector.store_samples(account_id, results)  # fills sample_id of every kept face and body
     samples = [sample_detection(person) for person in results[0].people]
 
-Face boxes given with an image (LUNA's ``face_bounding_boxes``) are redetected: the detector runs on the
+An image with no face found is searched once more with a black margin around it: the detector misses a
+face that fills its whole input, as in a portrait cropped tight. Face boxes given with an image (LUNA's ``face_bounding_boxes``) are redetected: the detector runs on the
 box with a margin around it and keeps the face that overlaps the box best, so every face has the five
 landmarks its warp needs. A box with no face in it yields nothing. Boxes given with a warp are ignored,
 as LUNA does.
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 from uuid import UUID
 
+import cv2
 import numpy as np
 
 from analytics.images.samples import SampleKind, SampleStore
@@ -46,6 +48,7 @@ from streams.models.estimators.warp import FACE_WARP_SIZE
 
 SAMPLE_QUALITY = 95  # JPEG quality of stored samples
 BOX_MARGIN = 0.5  # a given face box is searched with this share of its size added on every side
+CANVAS_MARGIN = 0.5  # a portrait with no face found is searched again with this share of its size around it
 MIN_BOX_OVERLAP = 0.2  # IoU below which a redetected face is not the box's face
 ANGLE_NAMES = ("pitch_threshold", "roll_threshold", "yaw_threshold")
 T = TypeVar("T")
@@ -172,6 +175,9 @@ class Detector:
         whole = [i for i, r in enumerate(results) if r.error is None and i not in boxed]
         estimations: dict[int, ImageEstimation] = dict(zip(whole, await self.sdk.estimate(
             [decoded[i].pixels for i in whole if decoded[i].pixels is not None], wanted)))
+        tight = [i for i in whole if wanted.faces and policy.image_type == 0 and not estimations[i].faces]
+        for i, faces in zip(tight, await self._on_canvas([decoded[i].pixels for i in tight], wanted)):
+            estimations[i].faces = faces
         for i in boxed:
             pixels = decoded[i].pixels
             assert pixels is not None and decoded[i].image.face_boxes is not None
@@ -195,6 +201,20 @@ class Detector:
         ids = await asyncio.gather(*(store.put(account_id, kind, item.warp) for kind, item in found))
         for (_, item), sample_id in zip(found, ids):
             item.sample_id = sample_id
+
+    # -- portraits cut tight around the face ------------------------------------------------------
+    async def _on_canvas(self, images: list[np.ndarray | None], wanted: Wanted) -> list[list[FaceEstimation]]:
+        """Faces of images where none was found, looked for again with a black margin around the image:
+        the detector misses a face that fills its whole input (a cropped portrait)."""
+        canvases, shifts = [], []
+        for pixels in images:
+            assert pixels is not None
+            dy, dx = int(pixels.shape[0] * CANVAS_MARGIN), int(pixels.shape[1] * CANVAS_MARGIN)
+            canvases.append(cv2.copyMakeBorder(pixels, dy, dy, dx, dx, cv2.BORDER_CONSTANT, value=(0, 0, 0)))
+            shifts.append((dx, dy))
+        faces_only = Wanted(wanted.estimators - BODY_ESTIMATORS, detect_face=True)
+        return [[_shifted(f, -dx, -dy) for f in e.faces]
+                for (dx, dy), e in zip(shifts, await self.sdk.estimate(canvases, faces_only))]
 
     # -- given face boxes ------------------------------------------------------------------------
     async def _in_boxes(self, pixels: np.ndarray, boxes: tuple[Rect, ...], wanted: Wanted) -> ImageEstimation:

@@ -21,6 +21,7 @@ from analytics.events.setup import open_warehouse
 from analytics.events.warehouse import Warehouse
 from analytics.images.local_disk import LocalDiskStorage
 from analytics.images.samples import SampleStore
+from analytics.recognition.attributes import AttributeStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
@@ -38,6 +39,7 @@ from infra.root.app import ApiContext, create_api
 from infra.root.sink import matcher_group, sink_group
 from infra.settings import (
     ApiSettings,
+    AttributeSettings,
     ImageStoreSettings,
     BrokerSettings,
     CommonSettings,
@@ -161,6 +163,7 @@ async def serve() -> None:
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
         recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
+        attributes=AttributeStore(manager.redis, "selene:vm", AttributeSettings()),
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()

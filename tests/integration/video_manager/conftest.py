@@ -23,6 +23,7 @@ from agents.video_manager.preview import Previews
 from analytics.events.chdb_warehouse import ChdbWarehouse
 from analytics.images.local_disk import LocalDiskStorage
 from analytics.images.samples import SampleStore
+from analytics.recognition.attributes import AttributeStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.service import Recognition, open_lists
 from analytics.sdk.service import RemoteSdk
@@ -103,6 +104,7 @@ async def start_manager(
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
         recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
+        attributes=AttributeStore(parts.redis, prefix),
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
