@@ -59,9 +59,10 @@ class TokenPermissions(Body):
     video_agent: Rights = Field(default_factory=list)
     event: Rights = Field(default_factory=list, description="General events: save, view, delete.")
     face: Rights = Field(default_factory=list, description="Faces; matching needs face view.")
-    list: Rights = Field(default_factory=list, description="Lists of faces.")
+    # before `list`: that field shadows the builtin for the fields after it
     attribute: Rights = Field(default_factory=list, description="Temporary attributes; extracting needs creation.")
     face_sample: Rights = Field(default_factory=list, description="Face samples; detecting faces needs creation.")
+    list: Rights = Field(default_factory=list, description="Lists of faces.")
 
     @classmethod
     def full(cls) -> TokenPermissions:
