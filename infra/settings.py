@@ -266,6 +266,7 @@ ALL_SETTINGS: tuple[type[BaseSettings], ...] = (
     RedisSettings,
     WarehouseSettings,
     MilvusSettings,
+    ImageStoreSettings,
     ApiSettings,
     WorkerSettings,
     SinkSettings,
@@ -280,6 +281,19 @@ ALL_SETTINGS: tuple[type[BaseSettings], ...] = (
 
 def env_name(cls: type[BaseSettings], field: str) -> str:
     return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
+
+_SECRET = ("password", "token", "secret", "key")
+
+
+def effective_settings() -> dict[str, object]:
+    """Every setting's value in this process, by env var; secrets show as ``***`` (LUNA's /config hides them)."""
+    values: dict[str, object] = {}
+    for cls in ALL_SETTINGS:
+        for field, value in cls().model_dump(mode="json").items():
+            secret = any(part in field for part in _SECRET) and value
+            values[env_name(cls, field)] = "***" if secret else value
+    return values
 
 
 def settings_rows() -> list[tuple[str, str, str]]:

@@ -33,7 +33,8 @@ from infra.http.metrics import HttpMetricsMiddleware, metrics_router
 from infra.http.mount import Mount
 from infra.http.request_id import RequestIdMiddleware
 from infra.root import videosdk
-from schemas.errors import HEALTHCHECK_ERROR, ErrorBody
+from infra.settings import effective_settings
+from schemas.errors import HEALTHCHECK_ERROR, PERMISSION_DENIED, SERVICE_UNAVAILABLE, ErrorBody, SeleneError
 from schemas.rest import (
     EstimatorFeature,
     FeaturesResponse,
@@ -168,8 +169,25 @@ def _meta_router(context: ApiContext) -> APIRouter:
             return errors.error_response(HEALTHCHECK_ERROR, ", ".join(down))
         return JSONResponse({"execution_time": snapshot.execution_time})
 
-    @router.get("/docs/spec", include_in_schema=False)
+    @router.get("/docs/spec", summary="This API's OpenAPI document (LUNA's docs/spec)")
     async def spec(request: Request) -> Any:
         return request.app.openapi()
+
+    @router.get("/docs/dev", summary="The interactive API documentation (a redirect)")
+    async def docs_dev() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @router.get("/config", summary="Every setting's value, secrets hidden (LUNA's service configuration; admin only)")
+    async def config(request: Request) -> dict[str, object]:
+        if context.auth is None:
+            raise SeleneError(SERVICE_UNAVAILABLE, "accounts", "this API serves the platform endpoints only")
+        principal = await context.auth.authenticate(request)
+        if principal.account_type != "admin":
+            raise SeleneError(PERMISSION_DENIED, "config", "the configuration")
+        return effective_settings()
+
+    @router.get("/plugins", summary="Loaded plugins (Selene has no plugin mechanism: always empty)")
+    async def plugins() -> dict[str, list[str]]:
+        return {"plugins": []}
 
     return router
