@@ -21,8 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from agents.video_manager.live_results import LiveResults
 from agents.video_manager.preview import Previews
 from analytics.events.chdb_warehouse import ChdbWarehouse
-from analytics.images.local_disk import LocalDiskStorage
-from analytics.images.samples import SampleStore
+from analytics.images.backend import open_image_store
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.service import Recognition, open_lists
 from analytics.sdk.service import RemoteSdk
@@ -33,6 +32,7 @@ from infra.root.api import ManagerParts
 from infra.root.app import ApiContext, create_api
 from infra.settings import (
     BrokerSettings,
+    ImageStoreSettings,
     ManagerSettings,
     MilvusSettings,
     RedisSettings,
@@ -98,11 +98,12 @@ async def start_manager(
         store = FaceStore(milvus, MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_"))
         recognition = Recognition(store, open_lists(parts.redis, prefix))
     previews = Previews(broker.bootstrap)
-    samples = SampleStore(LocalDiskStorage(Path(tempfile.mkdtemp(prefix="selene-images-"))))
-    await samples.start()
+    image_store = open_image_store(ImageStoreSettings(root=Path(tempfile.mkdtemp(prefix="selene-images-"))), Path("."))
+    await image_store.start()
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
-        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
+        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=image_store.samples,
+        images=image_store.images,
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
@@ -120,6 +121,7 @@ async def start_manager(
         await stop_within("api", 10, serving)
         await stop_within("live results", 10, results.stop())
         await stop_within("previews", 10, previews.stop())
+        await image_store.stop()
         await parts.stop()
         if recognition is not None:
             recognition.close()
