@@ -69,10 +69,11 @@ class TokenPermissions(Body):
     event: Rights = Field(default_factory=list, description="General events: save, view, delete.")
     face: Rights = Field(default_factory=list, description="Faces; matching needs face view.")
     list: Rights = Field(default_factory=list, description="Lists of faces.")
-    face_sample: Rights = Field(default_factory=list, description="Face samples: creation, view, deletion.")
-    body_sample: Rights = Field(default_factory=list, description="Body samples: creation, view, deletion.")
-    image: Rights = Field(default_factory=list, description="Source images (/images): creation, view, deletion.")
-    object: Rights = Field(default_factory=list, description="Objects (/objects): creation, view, deletion.")
+    # Below `list`, the name is that field: default factories say `Rights` instead.
+    face_sample: Rights = Field(default_factory=Rights, description="Face samples: creation, view, deletion.")
+    body_sample: Rights = Field(default_factory=Rights, description="Body samples: creation, view, deletion.")
+    image: Rights = Field(default_factory=Rights, description="Source images (/images): creation, view, deletion.")
+    object: Rights = Field(default_factory=Rights, description="Objects (/objects): creation, view, deletion.")
 
     @classmethod
     def full(cls) -> TokenPermissions:
