@@ -20,6 +20,8 @@ from analytics.events import sink
 from analytics.events.setup import open_warehouse
 from analytics.events.warehouse import Warehouse
 from analytics.images.backend import open_image_store
+from analytics.events.luna_event_store import LunaEventStore
+from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
@@ -149,7 +151,8 @@ async def serve() -> None:
     results = LiveResults(broker.bootstrap, manager.manager, manager_settings, api.ws_queue_size)
     await results.start()
     faces = FaceStore(milvus, MilvusSettings())
-    recognition = Recognition(faces, open_lists(manager.redis))
+    events = EventArchive(LunaEventStore(warehouse), EventDescriptorStore(milvus, MilvusSettings()))
+    recognition = Recognition(faces, open_lists(manager.redis), events)
     matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, MatcherSettings())
     matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
     image_store = open_image_store(ImageStoreSettings(), common.data_dir)

@@ -22,6 +22,8 @@ from agents.video_manager.live_results import LiveResults
 from agents.video_manager.preview import Previews
 from analytics.events.chdb_warehouse import ChdbWarehouse
 from analytics.images.backend import open_image_store
+from analytics.events.luna_event_store import LunaEventStore
+from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.service import Recognition, open_lists
 from analytics.sdk.service import RemoteSdk
@@ -95,8 +97,9 @@ async def start_manager(
     await results.start()
     recognition = None
     if milvus is not None:
-        store = FaceStore(milvus, MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_"))
-        recognition = Recognition(store, open_lists(parts.redis, prefix))
+        collections = MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_")
+        events = EventArchive(LunaEventStore(warehouse), EventDescriptorStore(milvus, collections))
+        recognition = Recognition(FaceStore(milvus, collections), open_lists(parts.redis, prefix), events)
     previews = Previews(broker.bootstrap)
     image_store = open_image_store(ImageStoreSettings(root=Path(tempfile.mkdtemp(prefix="selene-images-"))), Path("."))
     await image_store.start()
