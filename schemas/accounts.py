@@ -69,6 +69,11 @@ class TokenPermissions(Body):
     event: Rights = Field(default_factory=list, description="General events: save, view, delete.")
     face: Rights = Field(default_factory=list, description="Faces; matching needs face view.")
     list: Rights = Field(default_factory=list, description="Lists of faces.")
+    # Below `list`, the name is that field: default factories say `Rights` instead.
+    face_sample: Rights = Field(default_factory=Rights, description="Face samples: creation, view, deletion.")
+    body_sample: Rights = Field(default_factory=Rights, description="Body samples: creation, view, deletion.")
+    image: Rights = Field(default_factory=Rights, description="Source images (/images): creation, view, deletion.")
+    object: Rights = Field(default_factory=Rights, description="Objects (/objects): creation, view, deletion.")
 
     @classmethod
     def full(cls) -> TokenPermissions:
@@ -80,6 +85,10 @@ class TokenPermissions(Body):
             event=list(ALL_RIGHTS),
             face=list(ALL_RIGHTS),
             list=list(ALL_RIGHTS),
+            face_sample=list(ALL_RIGHTS),
+            body_sample=list(ALL_RIGHTS),
+            image=list(ALL_RIGHTS),
+            object=list(ALL_RIGHTS),
         )
 
 
