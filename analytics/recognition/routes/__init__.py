@@ -1,7 +1,7 @@
 """The recognition service's REST routes."""
 
-from analytics.recognition.routes import attributes, detector, face_attributes, faces, lists, matcher
+from analytics.recognition.routes import attributes, detector, events_raw, face_attributes, faces, lists, matcher
 from infra.http.mount import Mount
 
-MOUNTS = (Mount(faces.router), Mount(lists.router), Mount(matcher.router), Mount(detector.router),
-          Mount(attributes.router), Mount(face_attributes.router))
+MOUNTS = (Mount(faces.router), Mount(lists.router), Mount(matcher.router), Mount(events_raw.router),
+          Mount(detector.router), Mount(attributes.router), Mount(face_attributes.router))
