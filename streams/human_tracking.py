@@ -218,7 +218,7 @@ class HumanTrackers:
         return trackers
 
     def process(self, update: TrackUpdate, setup: StreamSetup) -> list[AnalyticsEventMessage | BestShotsMessage]:
-        trackers, replaced = self.streams.get(update.stream_id, update.version, setup)
+        trackers, replaced = self.streams.get(update, setup)
         messages = [m for tracker in replaced or () for m in tracker.finish(update.time_offset, update.timestamp)]
         for tracker in trackers or ():
             messages += tracker.process(update)

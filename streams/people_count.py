@@ -113,8 +113,8 @@ class PeopleCounter:
         events = restarted + self._crowd(count, estimation, update)
         events += self._lines(update) + self._zones(update)
         sample = CountSample(
-            stream_id=self.stream_id, account_id=self.account_id, version=self.version, analytic_index=self.index,
-            frame_number=update.frame_number, time_offset=update.time_offset, timestamp=update.timestamp,
+            stream_id=self.stream_id, account_id=self.account_id, version=self.version, run=update.run,
+            analytic_index=self.index, frame_number=update.frame_number, time_offset=update.time_offset, timestamp=update.timestamp,
             people_count=count,
             zone_counts={z.zone.zone_id: len(z.inside) for z in self.zones},
             zone_entries={z.zone.zone_id: z.entries for z in self.zones},
@@ -234,7 +234,7 @@ class PeopleCounters:
 
     def process(self, update: TrackUpdate, setup: StreamSetup) -> Output:
         """Events and samples of every people-count analytic of the stream."""
-        counters, replaced = self.streams.get(update.stream_id, update.version, setup)
+        counters, replaced = self.streams.get(update, setup)
         events = [m for counter in replaced or () for m in counter.finish(update.timestamp)]
         samples: list[CountSample] = []
         for counter in counters or ():

@@ -82,6 +82,8 @@ class StreamRunner:
         self._queue: FrameQueue[Sampled | object] | None = None
         self._clock = FrameClock(config.data.timestamp_source, self.live, config.data.pts.start_time)
         self._sampler: RateGate | None = None
+        # This run's frames start again at 0; its start time (ms) tells them from an earlier run's.
+        self.run = time.time_ns() // 1_000_000
         self._frame_number = 0
         self._last_offset = 0.0
         self._timeout = (config.data.timeout or settings.stream_timeout_ms) / 1000
@@ -276,6 +278,7 @@ class StreamRunner:
         header = FrameHeader(
             stream_id=self.config.stream_id,
             version=self.config.version,
+            run=self.run,
             frame_number=item.frame_number,
             time_offset=item.time_offset,
             timestamp=item.timestamp,
@@ -287,6 +290,6 @@ class StreamRunner:
         if self.claims is None:
             await self.publisher.publish(header, data)
             return
-        key = claim_key(self.config.stream_id, self.config.version, item.frame_number)
+        key = claim_key(self.config.stream_id, self.config.version, self.run, item.frame_number)
         await self.claims.put(key, data)
         await self.publisher.publish(header.model_copy(update={"encoding": "claim-check", "claim_key": key}), b"")

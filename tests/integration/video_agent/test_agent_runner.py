@@ -56,6 +56,17 @@ async def test_file_is_sampled_exactly_in_order_then_done(publisher: FramePublis
     assert runner.state.decoded == 30 and runner.state.dropped == 0 and runner.state.decoder == "cpu"
 
 
+async def test_a_restarted_stream_is_a_new_run(publisher: FramePublisher, frames: FrameReader) -> None:
+    # An agent restart plays the same version again from frame 0; the run tells its frames from the first's.
+    config = stream_config(DATA / "vtest_h264.mp4", rate={"period": 10, "unit": "frame"})
+    first = await _until_finished(await _run(config, publisher))
+    second = await _until_finished(await _run(config, publisher))
+    headers = [h for h in await _published(frames, second, 6) if h.encoding == "jpeg"]
+    assert second.run > first.run
+    assert [(h.run, h.frame_number) for h in headers] == [(first.run, n) for n in (0, 10, 20)] + [
+        (second.run, n) for n in (0, 10, 20)]
+
+
 async def test_every_n_seconds_and_rotation(publisher: FramePublisher, frames: FrameReader, tmp_path: Path) -> None:
     clip = write_test_video(tmp_path / "clip.mp4", frames=25, fps=10)
     config = stream_config(clip, rate={"period": 0.5, "unit": "second"}, rotation=90)

@@ -223,3 +223,21 @@ def test_time_going_back_restarts_zone_stays_on_the_new_timeline() -> None:
     assert left.event_id == jumped[1].event_id and left.event.event_status == "ended"
     assert (left.event.video_segment.start_time_offset, left.event.video_segment.end_time_offset) == (0.2, 0.3)
     assert c.process(at(4, 0.4, [])).samples[0].zone_entries == {"desk": 1}
+
+
+def test_a_new_agent_run_of_the_same_version_ends_the_old_runs_event() -> None:
+    # An agent restart plays the same stream version again from frame 0: a new run, new counters.
+    counters = PeopleCounters()
+    setup = setup_for(StreamConfig(
+        stream_id=STREAM, account_id=uuid.uuid4(), version=1, data=StreamData(type="stream", reference="rtsp://cam"),
+        analytics=[StreamConfigAnalytic(index=0, analytic_name="people_count", parameters={
+            "people_count_threshold": 2, "probe_count": 1, "rate": {"period": 1, "unit": "frame"}})],
+    ))
+    first = [counters.process(frame(n, crowd(2)).model_copy(update={"run": 100}), setup) for n in range(3)]
+    assert [m.event.event_status for out in first for m in out.events] == ["started"]
+    again = counters.process(frame(0, crowd(2)).model_copy(update={"run": 200}), setup)
+    assert [m.event.event_status for m in again.events] == ["ended", "started"]
+    assert again.events[0].event_id == first[0].events[0].event_id
+    assert [s.run for s in again.samples] == [200]
+    late = counters.process(frame(3, crowd(2)).model_copy(update={"run": 100}), setup)
+    assert late.events == [] and late.samples == []  # the old run's straggler is stale
