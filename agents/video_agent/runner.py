@@ -2,8 +2,13 @@
 
 Each stream has its own thread, so a camera that hangs in FFmpeg stalls only itself; every blocking
 read is bounded by the stream's ``timeout``. Files end ``done`` at EOF and ``failure`` when they cannot
-be read; live streams reconnect with exponential backoff and jitter and stay ``in_progress`` (LUNA
-5.89: connection loss must not use up restart attempts).
+be read or end short of the frames their container declares (a truncated file); live streams reconnect
+with exponential backoff and jitter and stay ``in_progress`` (LUNA 5.89: connection loss must not use up
+restart attempts).
+
+``done`` means the agent's part is over: every frame was decoded and its publication acknowledged by the
+broker. The workers may still be processing those frames (as long as their lag on the frames topic,
+which ``/6/health`` reports); results keep arriving until the end-of-video marker has gone through.
 """
 
 from __future__ import annotations
