@@ -143,5 +143,8 @@ VIDEO_DECODING_FAILED = ErrorCode(
     45007, "Video decoding error", "An error occurred during stream/video decoding around {value} second: {value}", 500
 )
 
+# A pending stream no agent can take now (none ready, none runs its analytics, or all are full): its last_error.
+NO_FREE_AGENT = ErrorCode(45020, "Stream waits for an agent", "No agent can take the stream now: {value}", 503)
+
 ALL: tuple[ErrorCode, ...] = tuple(v for v in globals().values() if isinstance(v, ErrorCode))
 BY_CODE: dict[int, ErrorCode] = {e.code: e for e in ALL}
