@@ -36,32 +36,42 @@ async def consumer_lag(bootstrap: str, group: str, topic: str) -> Lag:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not partitions:
             return Lag(0, 0.0)
-        ends = await consumer.end_offsets(partitions)
         beginnings = await consumer.beginning_offsets(partitions)
-        committed = {tp: await consumer.committed(tp) for tp in partitions}
-        behind = {tp: max(committed[tp] if committed[tp] is not None else 0, beginnings[tp]) for tp in partitions}
-        waiting = {tp: ends[tp] - offset for tp, offset in behind.items() if ends[tp] > offset}
-        oldest = await _oldest_timestamp(consumer, {tp: behind[tp] for tp in waiting})
-        return Lag(sum(waiting.values()), max(0.0, time.time() - oldest / 1000) if oldest is not None else 0.0)
+        positions = {}
+        for tp in partitions:
+            committed = await consumer.committed(tp)
+            positions[tp] = max(committed if committed is not None else 0, beginnings[tp])
+        ends, oldest = await _ends_and_oldest(consumer, positions)
+        messages = sum(max(0, ends[tp] - positions[tp]) for tp in partitions)
+        return Lag(messages, max(0.0, time.time() - oldest / 1000) if oldest is not None else 0.0)
     finally:
         await consumer.stop()
 
 
-async def _oldest_timestamp(consumer: AIOKafkaConsumer, positions: dict[TopicPartition, int]) -> int | None:
-    """The earliest timestamp (ms) of the first unconsumed message of each partition."""
-    if not positions:
-        return None
+async def _ends_and_oldest(consumer: AIOKafkaConsumer, positions: dict[TopicPartition, int]
+                           ) -> tuple[dict[TopicPartition, int], int | None]:
+    """Each partition's end, and the earliest timestamp (ms) of the first message at ``positions``.
+
+    The ends are the high watermarks a fetch answers with: Tansu's ListOffsets "latest" counts a batch
+    of records as one, and the agent publishes frames in batches."""
     consumer.assign(list(positions))
     for tp, offset in positions.items():
         consumer.seek(tp, offset)
+    ends: dict[TopicPartition, int] = {}
     first: dict[TopicPartition, int] = {}
     deadline = time.monotonic() + _TIMEOUT_MS / 1000
-    while len(first) < len(positions) and time.monotonic() < deadline:
-        for tp, records in (await consumer.getmany(timeout_ms=200, max_records=len(positions))).items():
+    while len(ends) < len(positions) and time.monotonic() < deadline:
+        for tp, records in (await consumer.getmany(timeout_ms=100, max_records=len(positions))).items():
             if records and tp not in first:
                 first[tp] = records[0].timestamp
+        for tp in positions:
+            highwater = consumer.highwater(tp)
+            if tp not in ends and highwater is not None and (highwater <= positions[tp] or tp in first):
+                ends[tp] = highwater
                 consumer.pause(tp)
-    return min(first.values()) if first else None
+    if len(ends) < len(positions):
+        raise TimeoutError(f"no fetch answer for {sorted(set(positions) - set(ends))}")
+    return ends, min(first.values()) if first else None
 
 
 def lag_probe(bootstrap: str, group: str, topic: str, limit_seconds: float) -> Probe:

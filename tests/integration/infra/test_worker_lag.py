@@ -31,11 +31,13 @@ async def topic(broker: BrokerSettings) -> AsyncIterator[str]:
 
 
 async def produce(broker: BrokerSettings, topic: str, count: int) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
+    """Pipelined, as the agent publishes frames: the broker gets them in batches."""
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=50)
     await producer.start()
     try:
         for i in range(count):
-            await producer.send_and_wait(topic, b"frame %d" % i)
+            await producer.send(topic, b"frame %d" % i)
+        await producer.flush()
     finally:
         await producer.stop()
 
