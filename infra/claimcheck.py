@@ -11,8 +11,8 @@ from uuid import UUID
 import redis.asyncio as redis
 
 
-def claim_key(stream_id: UUID, version: int, frame_number: int) -> str:
-    return f"selene:frame:{stream_id}:{version}:{frame_number}"
+def claim_key(stream_id: UUID, version: int, run: int, frame_number: int) -> str:
+    return f"selene:frame:{stream_id}:{version}:{run}:{frame_number}"
 
 
 class ClaimCheck:

@@ -13,6 +13,10 @@ from schemas.rest import HealthResponse, PartHealth
 Probe = Callable[[], Awaitable[None]]
 
 
+class Degraded(Exception):
+    """A probe's part answers but falls short (a worker far behind its input): ``degraded``, with why."""
+
+
 @dataclass
 class _State:
     status: str = "down"
@@ -50,6 +54,8 @@ class HealthMonitor:
         try:
             await asyncio.wait_for(probe(), self.timeout)
             state = _State("ok", None)
+        except Degraded as exc:
+            state = _State("degraded", str(exc))
         except TimeoutError:
             state = _State("down", f"no answer within {self.timeout:.1f} s")
         except Exception as exc:  # noqa: BLE001 - any failure is a red light, with its reason
@@ -64,5 +70,6 @@ class HealthMonitor:
             for name, s in self._states.items()
         ]
         down = sum(p.status == "down" for p in parts)
-        status = "ok" if down == 0 else ("down" if down == len(parts) else "degraded")
+        degraded = any(p.status == "degraded" for p in parts)
+        status = "down" if parts and down == len(parts) else "degraded" if down or degraded else "ok"
         return HealthResponse(status=status, parts=parts, execution_time=time.perf_counter() - started)

@@ -126,6 +126,10 @@ class ApiSettings(BaseSettings):
     ws_queue_size: int = Field(
         100, ge=1, description="Messages a stream websocket client may lag behind; past it the oldest are dropped."
     )
+    health_lag_seconds: float = Field(
+        30.0, gt=0, description="/6/health shows `worker-lag` degraded while the oldest frame the workers have not "
+        "taken is older than this."
+    )
 
 
 class WorkerSettings(BaseSettings):

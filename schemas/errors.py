@@ -181,6 +181,8 @@ VIDEO_DECODING_FAILED = ErrorCode(
 FACE_KEEPS_DESCRIPTOR = ErrorCode(
     45031, "Conflict input data", "Face {value} keeps its descriptor: delete the face or replace its attribute", 409
 )
+# A pending stream no agent can take now (none ready, none runs its analytics, or all are full): its last_error.
+NO_FREE_AGENT = ErrorCode(45020, "Stream waits for an agent", "No agent can take the stream now: {value}", 503)
 
 ALL: tuple[ErrorCode, ...] = tuple(v for v in globals().values() if isinstance(v, ErrorCode))
 BY_CODE: dict[int, ErrorCode] = {e.code: e for e in ALL}

@@ -212,6 +212,7 @@ class CountSample(Message):
     stream_id: UUID
     account_id: UUID
     version: int = Field(default=1, ge=1)
+    run: int = Field(default=0, ge=0, description="The agent run of the frame (see `FrameEnvelope.run`).")
     analytic_index: int = Field(default=0, ge=0)
     frame_number: int | None = Field(default=None, ge=0)
     time_offset: float = Field(ge=0)

@@ -19,12 +19,16 @@ MAX_FRAME_BYTES = 1024 * 1024  # Kafka's default message.max.bytes; the agent ke
 
 
 class FrameEnvelope(Message):
-    """What every per-frame message says about its frame: the stream, its version, where the frame sits
+    """What every per-frame message says about its frame: the stream, its version and run, where the frame sits
     in it, when it was taken, its width and height. Declared once; each later message about the frame inherits it
     (the wire stays flat) and is built with ``for_frame``, which carries the envelope forward."""
 
     stream_id: UUID
     version: int = Field(ge=1, description="Stream version (LUNA's `version`); stale versions are dropped.")
+    run: int = Field(default=0, ge=0, description=(
+        "The agent's run of this stream version: when it started playing it (Unix ms). An agent restart or "
+        "a restarted stream is a new run whose frame numbers start again at 0, so a frame is known by "
+        "(version, run, frame_number); a run older than one already seen is stale."))
     frame_number: int = Field(ge=0, description="Index of the frame in the decoded stream.")
     time_offset: float = Field(ge=0, description="Seconds since the stream start (PTS plus `pts.start_time`).")
     timestamp: datetime = Field(description="Wall-clock time of the frame (UTC).")

@@ -28,7 +28,7 @@ class PartHealth(Body):
     """One dependency's health: broker, Redis, ClickHouse, Milvus, a worker."""
 
     name: str
-    status: Literal["ok", "down", "disabled"]
+    status: Literal["ok", "degraded", "down", "disabled"]
     latency_ms: float | None = Field(default=None, ge=0)
     error: str | None = None
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from infra.kafka import consumer_options
 from schemas.analytics import AnalyticParameters, LunaEventCallback
+from schemas.frames import FrameEnvelope
 from schemas.streams import StreamConfig, StreamConfigAnalytic
 from schemas.topics import STREAM_CONFIGS
 
@@ -75,23 +76,24 @@ DEFAULT_SETUP = setup_for(None)
 
 
 class PerStream(Generic[B, S]):
-    """One processor's state per stream, built for one stream version from one basis (the stream's setup,
-    compared by identity) and built again when either changes; a message of an older version than the
-    state's is stale."""
+    """One processor's state per stream, built for one stream version and agent run from one basis (the
+    stream's setup, compared by identity) and built again when any of them changes; a message of an older
+    version, or an older run of the same version, than the state's is stale."""
 
     def __init__(self, build: Callable[[UUID, int, B], S]) -> None:
         self.build = build
-        self.streams: dict[UUID, tuple[int, B, S]] = {}
+        self.streams: dict[UUID, tuple[tuple[int, int], B, S]] = {}
 
-    def get(self, stream_id: UUID, version: int, basis: B) -> tuple[S | None, S | None]:
-        """(the state for this message, None when it is stale; the state it replaced, if any)."""
-        current = self.streams.get(stream_id)
-        if current is not None and current[0] > version:
+    def get(self, frame: FrameEnvelope, basis: B) -> tuple[S | None, S | None]:
+        """(the state for this frame's message, None when it is stale; the state it replaced, if any)."""
+        current = self.streams.get(frame.stream_id)
+        epoch = (frame.version, frame.run)
+        if current is not None and current[0] > epoch:
             return None, None
-        if current is not None and current[0] == version and current[1] is basis:
+        if current is not None and current[0] == epoch and current[1] is basis:
             return current[2], None
-        state = self.build(stream_id, version, basis)
-        self.streams[stream_id] = (version, basis, state)
+        state = self.build(frame.stream_id, frame.version, basis)
+        self.streams[frame.stream_id] = (epoch, basis, state)
         return state, current[2] if current is not None else None
 
     def states(self) -> list[S]:

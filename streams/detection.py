@@ -100,7 +100,7 @@ class Scheduler:
 
     def plan(self, header: FrameHeader, setup: StreamSetup) -> Plan | None:
         """The frame's plan, or None when no analytic is due (or the frame is of an older version)."""
-        gates, _ = self.streams.get(header.stream_id, header.version, setup)
+        gates, _ = self.streams.get(header, setup)
         due = [p for p, gate in gates or () if gate.due(header.frame_number, header.time_offset)]
         return plan_for(due, header.width, header.height) if due else None
 

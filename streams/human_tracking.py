@@ -12,6 +12,10 @@ landmarks (a rough geometric estimate, good enough to drop profiles and tilted h
 When the stream wants descriptors (``face_descriptor``/``body_descriptor`` targets or a ``match_policy``),
 an ended track's best shots also go, with their JPEG crops, to the best-shots topic for extraction; the
 analytics event carries the crops only with the ``best_shot_images`` target.
+
+When the time offsets go backwards (``streams.timeline``), every started track ends at its last offset
+before the jump; a track still in view starts a new event on the new timeline after ``probe_count``
+frames.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from schemas.tracks import TrackUpdate, detected
 from streams.configs import PerStream, StreamSetup, stream_configs
 from streams.geometry import Regions
 from streams.processor import Publish, each, processor
+from streams.timeline import Timeline
 
 PROCESSOR = "human_tracking"
 ANALYTIC = "human_tracking"
@@ -100,6 +105,7 @@ class HumanTracker:
         self.track_count = 0
         self.keep_images = "best_shot_images" in params.targets
         self.extracts = params.extracts_face_descriptor or "body_descriptor" in params.targets
+        self.timeline = Timeline()
 
     def _public(self, event: HumanTrackingEvent) -> HumanTrackingEvent:
         """The event as the stream asked for it: crops only with the best_shot_images target."""
@@ -130,9 +136,10 @@ class HumanTracker:
     def process(self, update: TrackUpdate) -> list[AnalyticsEventMessage | BestShotsMessage]:
         if update.end_of_stream:
             return self.finish(update.time_offset, update.timestamp)
+        last = self.timeline.jumped_back(update.time_offset)
+        messages = self.finish(last, update.timestamp) if last is not None else []
         if not self.gate.due(update.frame_number, update.time_offset):
-            return []
-        messages: list[AnalyticsEventMessage | BestShotsMessage] = []
+            return messages
         tracks = update.tracks
         seen = detected(tracks) & tracks.data["moving"] & self.regions.inside(tracks, update.width, update.height)
         for i, (track_id, kind, track_state) in enumerate(zip(tracks.track_ids, tracks.kinds, tracks.data["state"])):
@@ -211,7 +218,7 @@ class HumanTrackers:
         return trackers
 
     def process(self, update: TrackUpdate, setup: StreamSetup) -> list[AnalyticsEventMessage | BestShotsMessage]:
-        trackers, replaced = self.streams.get(update.stream_id, update.version, setup)
+        trackers, replaced = self.streams.get(update, setup)
         messages = [m for tracker in replaced or () for m in tracker.finish(update.time_offset, update.timestamp)]
         for tracker in trackers or ():
             messages += tracker.process(update)

@@ -7,6 +7,11 @@ is published when it starts and again when it ends (same ``event_id``). People a
 detected on the frame, moving (see ``streams.tracking``), centred in ``roi`` and standing in ``droi``.
 
 Every processed frame also yields a ``CountSample`` for the dashboards.
+
+When the time offsets go backwards (``streams.timeline``), the open crowd event ends at the last offset
+before the jump and the open zone stays end there and start again, with new ids, at the new offset; the
+probe window counts processed frames, which a jump does not interrupt, so a crowd still there starts a
+new event on the frame after the jump.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from streams.configs import PerStream, StreamSetup, stream_configs
 from streams.crossing import LineCounter, ZoneCounter
 from streams.geometry import Regions
 from streams.processor import Publish, each, processor
+from streams.timeline import Timeline
 
 PROCESSOR = "people_count"
 ANALYTIC = "people_count"
@@ -81,6 +87,7 @@ class PeopleCounter:
         self.lines = [LineCounter(line, debounce) for line in params.lines]
         self.zones = [ZoneCounter(zone) for zone in params.zones]
         self.zone_stays: dict[tuple[str, str], tuple[UUID, float]] = {}
+        self.timeline = Timeline()
 
     def _envelope(self, event: object, event_type: str, create_time: datetime,
                   end_time: datetime | None) -> AnalyticsEventMessage:
@@ -93,19 +100,21 @@ class PeopleCounter:
     def process(self, update: TrackUpdate) -> Output:
         if update.end_of_stream:
             return Output(self.finish(update.timestamp), [])
+        last = self.timeline.jumped_back(update.time_offset)
+        restarted = self._restart(update, last) if last is not None else []
         if not self.gate.due(update.frame_number, update.time_offset):
-            return Output([], [])
+            return Output(restarted, [])
         people = people_on_frame(update, self.regions)
         count = len(people)
         estimation = PeopleCountFrameEstimation(
             people_count=count, time_offset=update.time_offset,
             people_coordinates=[people.box(i) for i in range(count)] if "coordinates" in self.params.targets else None,
         )
-        events = self._crowd(count, estimation, update)
+        events = restarted + self._crowd(count, estimation, update)
         events += self._lines(update) + self._zones(update)
         sample = CountSample(
-            stream_id=self.stream_id, account_id=self.account_id, version=self.version, analytic_index=self.index,
-            frame_number=update.frame_number, time_offset=update.time_offset, timestamp=update.timestamp,
+            stream_id=self.stream_id, account_id=self.account_id, version=self.version, run=update.run,
+            analytic_index=self.index, frame_number=update.frame_number, time_offset=update.time_offset, timestamp=update.timestamp,
             people_count=count,
             zone_counts={z.zone.zone_id: len(z.inside) for z in self.zones},
             zone_entries={z.zone.zone_id: z.entries for z in self.zones},
@@ -152,6 +161,20 @@ class PeopleCounter:
         self.open = None
         return message
 
+    def _restart(self, update: TrackUpdate, last: float) -> list[AnalyticsEventMessage]:
+        """Time went back from ``last``: end the crowd event and the zone stays there; the people still in
+        a zone start a new stay at ``update``'s offset."""
+        events = self.finish(update.timestamp)
+        occupancy = {z.zone.zone_id: len(z.inside) for z in self.zones}
+        for (zone_id, track_id), (event_id, start) in sorted(self.zone_stays.items()):
+            again, now = uuid.uuid4(), update.time_offset
+            events += [self._stay(event_id, zone_id, track_id, (start, max(start, last)), occupancy[zone_id],
+                                  update.timestamp, ended=True),
+                       self._stay(again, zone_id, track_id, (now, now), occupancy[zone_id], update.timestamp,
+                                  ended=False)]
+            self.zone_stays[zone_id, track_id] = (again, now)
+        return events
+
     def finish(self, timestamp: datetime) -> list[AnalyticsEventMessage]:
         """End what is open: the video is over or the stream version changed."""
         return [self._end(timestamp)] if self.open is not None else []
@@ -176,18 +199,22 @@ class PeopleCounter:
                 key = (change.zone_id, change.track_id)
                 if change.entered:
                     self.zone_stays[key] = (uuid.uuid4(), update.time_offset)
-                    start, status, end_time = update.time_offset, "started", None
-                    event_id = self.zone_stays[key][0]
+                    event_id, start = self.zone_stays[key]
                 else:
                     event_id, start = self.zone_stays.pop(key, (uuid.uuid4(), update.time_offset))
-                    status, end_time = "ended", update.timestamp
-                event = ZoneOccupancyEvent(
-                    event_id=event_id, zone_id=change.zone_id, track_id=change.track_id,
-                    video_segment=VideoSegment(start_time_offset=start, end_time_offset=update.time_offset),
-                    people_count=change.occupancy, event_status=status,
-                )
-                events.append(self._envelope(event, "zone_occupancy", update.timestamp, end_time))
+                events.append(self._stay(event_id, change.zone_id, change.track_id, (start, update.time_offset),
+                                         change.occupancy, update.timestamp, ended=not change.entered))
         return events
+
+    def _stay(self, event_id: UUID, zone_id: str, track_id: str, segment: tuple[float, float], occupancy: int,
+              timestamp: datetime, *, ended: bool) -> AnalyticsEventMessage:
+        """A zone-occupancy event: one person's stay in one zone over ``segment`` (start, end offsets)."""
+        event = ZoneOccupancyEvent(
+            event_id=event_id, zone_id=zone_id, track_id=track_id,
+            video_segment=VideoSegment(start_time_offset=segment[0], end_time_offset=segment[1]),
+            people_count=occupancy, event_status="ended" if ended else "started",
+        )
+        return self._envelope(event, "zone_occupancy", timestamp, timestamp if ended else None)
 
 
 class PeopleCounters:
@@ -207,7 +234,7 @@ class PeopleCounters:
 
     def process(self, update: TrackUpdate, setup: StreamSetup) -> Output:
         """Events and samples of every people-count analytic of the stream."""
-        counters, replaced = self.streams.get(update.stream_id, update.version, setup)
+        counters, replaced = self.streams.get(update, setup)
         events = [m for counter in replaced or () for m in counter.finish(update.timestamp)]
         samples: list[CountSample] = []
         for counter in counters or ():

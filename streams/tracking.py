@@ -201,7 +201,7 @@ class Trackers:
 
     def update(self, batch: DetectionBatch) -> TrackUpdate | None:
         """The stream's tracks on this frame; None for a frame of an older stream version (dropped)."""
-        tracker, _ = self.streams.get(batch.stream_id, batch.version, None)
+        tracker, _ = self.streams.get(batch, None)
         return tracker.update(batch) if tracker is not None else None
 
 

@@ -47,3 +47,25 @@ async def eventually(
             return value
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s; last value: {value!r}")
+
+
+def write_truncated_mp4(source: Path, path: Path, *, at_packet: bool) -> tuple[Path, int]:
+    """``source`` remuxed with its index at the front (``faststart``) and cut about half-way: at a packet
+    boundary (FFmpeg then decodes to the cut with no error) or inside a packet. Returns the path and how
+    many whole packets the cut file keeps."""
+    whole = path.with_suffix(".whole.mp4")
+    with av.open(str(source)) as src, av.open(str(whole), "w", options={"movflags": "faststart"}) as out:
+        video = src.streams.video[0]
+        copy = out.add_stream_from_template(video)
+        for packet in src.demux(video):
+            if packet.dts is not None:
+                packet.stream = copy
+                out.mux(packet)
+    data = whole.read_bytes()
+    with av.open(str(whole)) as container:
+        starts = [p.pos for p in container.demux(container.streams.video[0]) if p.size]
+    kept = len(starts) // 2
+    cut = starts[kept] if at_packet else starts[kept] + 100
+    path.write_bytes(data[:cut])
+    whole.unlink()
+    return path, kept

@@ -31,6 +31,7 @@ from schemas.commands import StreamCommand
 from schemas.streams import StreamConfig
 from schemas.topics import AGENT_FEEDBACK, STREAM_COMMANDS
 from infra.kafka import consumer_options
+from infra.rewind import RewindWatch
 
 log = logging.getLogger(__name__)
 _FINAL_REPORTS = 3  # feedback travels through Kafka (at least once); repeats cover a manager restart
@@ -105,20 +106,28 @@ class VideoAgent:
         return consumer
 
     async def _listen(self, consumer: AIOKafkaConsumer) -> None:
-        async for record in consumer:
-            if record.key is not None and record.key != str(self.agent_id).encode():
-                continue
-            try:
-                command = StreamCommand.model_validate_json(record.value or b"")
-            except ValidationError as exc:
-                log.warning("invalid stream command ignored", extra={"error": str(exc)[:500]})
-                continue
-            if command.agent_id != self.agent_id:
-                continue
-            try:
-                await self._handle(command)
-            except Exception:  # noqa: BLE001 - one bad command must not stop the agent listening
-                log.exception("stream command failed", extra={"command_id": str(command.command_id)})
+        # A broker restarted empty starts the commands log again at 0: read it from there (RewindWatch).
+        rewinds = RewindWatch(consumer, "agent-commands")
+        while True:
+            for records in (await consumer.getmany(timeout_ms=int(rewinds.every * 1000))).values():
+                for record in records:
+                    await self._command(record.key, record.value)
+            await rewinds.check()
+
+    async def _command(self, key: bytes | None, value: bytes | None) -> None:
+        if key is not None and key != str(self.agent_id).encode():
+            return
+        try:
+            command = StreamCommand.model_validate_json(value or b"")
+        except ValidationError as exc:
+            log.warning("invalid stream command ignored", extra={"error": str(exc)[:500]})
+            return
+        if command.agent_id != self.agent_id:
+            return
+        try:
+            await self._handle(command)
+        except Exception:  # noqa: BLE001 - one bad command must not stop the agent listening
+            log.exception("stream command failed", extra={"command_id": str(command.command_id)})
 
     async def _handle(self, command: StreamCommand) -> None:
         if command.action == "registered":

@@ -2,8 +2,13 @@
 
 Each stream has its own thread, so a camera that hangs in FFmpeg stalls only itself; every blocking
 read is bounded by the stream's ``timeout``. Files end ``done`` at EOF and ``failure`` when they cannot
-be read; live streams reconnect with exponential backoff and jitter and stay ``in_progress`` (LUNA
-5.89: connection loss must not use up restart attempts).
+be read or end short of the frames their container declares (a truncated file); live streams reconnect
+with exponential backoff and jitter and stay ``in_progress`` (LUNA 5.89: connection loss must not use up
+restart attempts).
+
+``done`` means the agent's part is over: every frame was decoded and its publication acknowledged by the
+broker. The workers may still be processing those frames (as long as their lag on the frames topic,
+which ``/6/health`` reports); results keep arriving until the end-of-video marker has gone through.
 """
 
 from __future__ import annotations
@@ -82,6 +87,8 @@ class StreamRunner:
         self._queue: FrameQueue[Sampled | object] | None = None
         self._clock = FrameClock(config.data.timestamp_source, self.live, config.data.pts.start_time)
         self._sampler: RateGate | None = None
+        # This run's frames start again at 0; its start time (ms) tells them from an earlier run's.
+        self.run = time.time_ns() // 1_000_000
         self._frame_number = 0
         self._last_offset = 0.0
         self._timeout = (config.data.timeout or settings.stream_timeout_ms) / 1000
@@ -276,6 +283,7 @@ class StreamRunner:
         header = FrameHeader(
             stream_id=self.config.stream_id,
             version=self.config.version,
+            run=self.run,
             frame_number=item.frame_number,
             time_offset=item.time_offset,
             timestamp=item.timestamp,
@@ -287,6 +295,6 @@ class StreamRunner:
         if self.claims is None:
             await self.publisher.publish(header, data)
             return
-        key = claim_key(self.config.stream_id, self.config.version, item.frame_number)
+        key = claim_key(self.config.stream_id, self.config.version, self.run, item.frame_number)
         await self.claims.put(key, data)
         await self.publisher.publish(header.model_copy(update={"encoding": "claim-check", "claim_key": key}), b"")

@@ -16,9 +16,24 @@ from agents.video_manager.registry import Registry
 from agents.video_manager.stream_writes import StreamWrites
 from infra import metrics
 from infra.logs import for_stream
+from schemas.agents import Agent
+from schemas.errors import NO_FREE_AGENT
 from schemas.status import AgentStatus
 
 log = logging.getLogger(__name__)
+
+
+def _busy(agents: list[Agent], load: dict[UUID, int]) -> str:
+    used, slots = sum(load[a.agent_id] for a in agents), sum(a.max_stream_count for a in agents)
+    return f"{used} of {slots} streams, their max_stream_count"
+
+
+def why_waiting(names: set[str], agents: list[Agent], load: dict[UUID, int]) -> str:
+    """Why none of the ready ``agents`` takes a stream with analytics ``names``, when none has taken it."""
+    able = [a for a in agents if names <= set(a.analytic_names)]
+    if not able:
+        return f"no ready agent runs all of its analytics ({', '.join(sorted(names))})"
+    return f"every ready agent that runs its analytics is busy ({_busy(able, load)})"
 
 
 class Assignment:
@@ -26,6 +41,7 @@ class Assignment:
         self._registry = registry
         self._writes = writes
         self._commands = commands
+        self._told: dict[UUID, str] = {}  # pending stream -> the reason its last_error gives, as written
 
     async def restart_due(self) -> None:
         """Streams whose autorestart delay has passed go back to pending."""
@@ -42,23 +58,29 @@ class Assignment:
 
     async def assign_pending(self) -> int:
         """Give pending streams, oldest first, to the least loaded ready agent that runs all their
-        analytics and has a free slot. Returns how many were assigned."""
+        analytics and has a free slot; a stream none can take gets a ``last_error`` saying why (written
+        when the reason changes). Returns how many were assigned."""
         streams = self._registry.streams
         pending = await streams.pending_ids()
+        self._told = {s: reason for s, reason in self._told.items() if s in set(pending)}
         if not pending:
             return 0
         agents = [a.agent for a in await self._registry.agents.all() if a.agent.status == AgentStatus.READY]
         load = {a.agent_id: len(await streams.ids_of_agent(a.agent_id)) for a in agents}
         assigned = 0
         for stream_id in pending:
-            if all(load[a.agent_id] >= a.max_stream_count for a in agents):
-                break
+            if not agents or all(load[a.agent_id] >= a.max_stream_count for a in agents):
+                # Whatever its analytics: no slot anywhere (no record read for streams already told).
+                await self._waiting(stream_id, f"every ready agent is busy ({_busy(agents, load)})"
+                                    if agents else "no agent is ready")
+                continue
             record = await streams.get(stream_id)
             if record is None:
                 continue
             names = {a.analytic_name for a in record.stream.analytics}
             fits = [a for a in agents if names <= set(a.analytic_names) and load[a.agent_id] < a.max_stream_count]
             if not fits:
+                await self._waiting(stream_id, why_waiting(names, agents, load))
                 continue
             chosen = min(fits, key=lambda a: (load[a.agent_id] / a.max_stream_count, a.create_time))
             change = await self._writes.bookkeep(stream_id, partial(states.take, agent_id=chosen.agent_id))
@@ -67,6 +89,15 @@ class Assignment:
                 assigned += 1
                 for_stream(log, stream_id).info("stream assigned", extra={"agent_id": str(chosen.agent_id)})
         return assigned
+
+    async def _waiting(self, stream_id: UUID, reason: str) -> None:
+        """The stream's last_error says why it waits, and the log says so once per reason."""
+        if self._told.get(stream_id) == reason:
+            return
+        change = await self._writes.bookkeep(stream_id, partial(states.wait_for_agent, error=NO_FREE_AGENT.body(reason)))
+        self._told[stream_id] = reason
+        if change.after is not None and change.after is not change.before:
+            for_stream(log, stream_id).warning("stream waits for an agent", extra={"reason": reason})
 
     async def dispatch(self) -> None:
         """Send a start to Kafka agents for every assigned stream version they have not been given."""

@@ -17,6 +17,7 @@ from schemas.streams import StreamConfig
 from schemas.topics import AGENT_FEEDBACK, DEAD_LETTER, STREAM_COMMANDS, STREAM_CONFIGS
 from infra.dead_letter import dead_letter_for
 from infra.kafka import consumer_options
+from infra.rewind import RewindWatch
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,8 @@ async def consume_agent_messages(
     bootstrap: str, bus: Bus, handle: Callable[[AgentMessage], Awaitable[None]], started: Callable[[], None]
 ) -> None:
     """Read every partition of the feedback topic from its end, without a consumer group: each manager
-    instance sees all messages and only the leader acts, so a dead instance strands no partition."""
+    instance sees all messages and only the leader acts, so a dead instance strands no partition. A
+    partition whose log went back (the broker restarted empty) is read again from its new beginning."""
     consumer = AIOKafkaConsumer(
         AGENT_FEEDBACK.name, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest", **consumer_options()
     )
@@ -81,16 +83,24 @@ async def consume_agent_messages(
     try:
         await wait_for_positions(consumer)
         started()
-        async for record in consumer:
-            try:
-                message = AgentMessage.model_validate_json(record.value or b"")
-            except ValidationError as exc:
-                log.warning("invalid agent message", extra={"offset": record.offset, "error": str(exc)[:500]})
-                await bus.dead_letter(record, f"{MESSAGE_INVALID.detail}: {exc}")
-                continue
-            try:
-                await handle(message)
-            except Exception:  # noqa: BLE001 - one bad message must not stop the manager
-                log.exception("agent message failed", extra={"agent_id": str(message.agent_id)})
+        rewinds = RewindWatch(consumer, "manager-feedback")
+        while True:
+            for records in (await consumer.getmany(timeout_ms=int(rewinds.every * 1000))).values():
+                for record in records:
+                    await _agent_message(bus, handle, record)
+            await rewinds.check()
     finally:
         await consumer.stop()
+
+
+async def _agent_message(bus: Bus, handle: Callable[[AgentMessage], Awaitable[None]], record: ConsumerRecord) -> None:
+    try:
+        message = AgentMessage.model_validate_json(record.value or b"")
+    except ValidationError as exc:
+        log.warning("invalid agent message", extra={"offset": record.offset, "error": str(exc)[:500]})
+        await bus.dead_letter(record, f"{MESSAGE_INVALID.detail}: {exc}")
+        return
+    try:
+        await handle(message)
+    except Exception:  # noqa: BLE001 - one bad message must not stop the manager
+        log.exception("agent message failed", extra={"agent_id": str(message.agent_id)})

@@ -72,7 +72,7 @@ class StreamPreview:
         self._key = str(stream.stream_id).encode()
         self._claims = claims
         self._overlay = Overlay(Geometry.of(stream))
-        self._frames: OrderedDict[int, bytes] = OrderedDict()  # frame number -> JPEG, oldest first
+        self._frames: OrderedDict[tuple[int, int], bytes] = OrderedDict()  # (run, frame number) -> JPEG, oldest first
         self._last_tracks = 0.0  # monotonic time of the last tracks message
         self._task: asyncio.Task[None] | None = None
         self._log = for_stream(log, stream.stream_id)
@@ -122,7 +122,7 @@ class StreamPreview:
                 tracks = TrackUpdate.model_validate_json(record.value or b"")
                 self._last_tracks = time.monotonic()
                 self._overlay.tracks = tracks
-                jpeg = self._frames.pop(tracks.frame_number, None)
+                jpeg = self._frames.pop((tracks.run, tracks.frame_number), None)
                 if jpeg is not None:
                     await self._show(jpeg)
             else:
@@ -141,7 +141,7 @@ class StreamPreview:
             self._overlay.tracks = None  # no tracking (or it stalled): regions and counts only
             await self._show(value)
             return
-        self._frames[header.frame_number] = value
+        self._frames[header.run, header.frame_number] = value
         while len(self._frames) > BUFFERED_FRAMES:
             self._frames.popitem(last=False)
 

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from agents.video_manager.registry.records import AgentRecord, StreamRecord
 from schemas.agents import StreamReport
-from schemas.errors import STREAM_CONNECTION_LOST
+from schemas.errors import NO_FREE_AGENT, STREAM_CONNECTION_LOST, ErrorBody
 from schemas.status import AgentStatus, AutorestartStatus, StreamStatus
 from schemas.streams import (
     Location,
@@ -145,9 +145,17 @@ def mark_started(record: StreamRecord, agent_id: UUID, now: datetime) -> None:
 
 
 def take(record: StreamRecord, agent_id: UUID) -> None:
-    """Assignment: a pending stream without an agent goes to ``agent_id``."""
+    """Assignment: a pending stream without an agent goes to ``agent_id`` (no longer waiting for one)."""
     if record.stream.status == StreamStatus.PENDING and record.agent_id is None:
         record.agent_id = agent_id
+        if record.stream.last_error is not None and record.stream.last_error.error_code == NO_FREE_AGENT.code:
+            record.stream.last_error = None
+
+
+def wait_for_agent(record: StreamRecord, error: ErrorBody) -> None:
+    """Assignment found no agent for a pending stream: its ``last_error`` says why."""
+    if record.stream.status == StreamStatus.PENDING and record.agent_id is None:
+        record.stream.last_error = error
 
 
 def is_current(record: StreamRecord | None, agent_id: UUID, report: StreamReport) -> bool:

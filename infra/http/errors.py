@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import redis.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,6 +16,7 @@ from schemas import errors
 from schemas.errors import ErrorCode, SeleneError
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 1  # a restarted Redis answers within a few seconds; clients retry at once after that
 
 
 def error_response(error: ErrorCode, *values: object) -> JSONResponse:
@@ -64,6 +66,17 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 405:
             return error_response(errors.METHOD_NOT_ALLOWED)
         return error_response(errors.BAD_INPUT_DATA, exc.detail)
+
+    # Redis holds the registry, accounts and lists: while it is down (or too slow) every route that reads
+    # them says so, naming the part, instead of an unknown error. Its subclasses (busy loading, a pool
+    # with no free connection) are the same condition.
+    @app.exception_handler(redis.exceptions.ConnectionError)
+    @app.exception_handler(redis.exceptions.TimeoutError)
+    async def redis_unavailable(request: Request, exc: redis.exceptions.RedisError) -> JSONResponse:
+        log.warning("redis unavailable", extra={"path": request.url.path, "error": str(exc)})
+        response = error_response(errors.SERVICE_UNAVAILABLE, "redis", exc)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,6 +2,10 @@
 
 Every frame must be decoded (codecs depend on their neighbours) but only sampled frames are
 converted to pixels, which is where most of the per-frame cost is.
+
+A file cut short between two packets (a half-copied MP4 with its index at the front) decodes to its
+cut with no error from FFmpeg, so a clean end with fewer frames than the container's index declares is
+an error too: a truncated file never passes for a short, complete one.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ DecoderKind = Literal["cpu", "cuda"]
 DEFAULT_FPS = 25.0
 _ROTATIONS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 _cuda_unusable = False  # learnt once per process, so a GPU-less host does not retry on every open
+AVERROR_INVALIDDATA = 1094995529  # FFmpeg's "Invalid data found when processing input"
+# Frames a complete file may decode short of its declared count (edit lists, codec delay): this many or 1 %.
+MISSING_FRAMES_TOLERATED = 2
 
 
 @dataclass(frozen=True)
@@ -86,20 +93,29 @@ class Decoder:
         return self._container.streams.video[0]
 
     def frames(self) -> Iterator[av.VideoFrame]:
-        """Every decoded frame; on CUDA, a failure before the first frame retries on the CPU."""
-        produced = False
+        """Every decoded frame; on CUDA, a failure before the first frame retries on the CPU. A source
+        that ends well short of the frames its container declares raises ``av.InvalidDataError``."""
+        produced = 0
         try:
             for frame in self._container.decode(self._stream) if self._container else ():
-                produced = True
+                produced += 1
                 yield frame
-            return
         except av.ExitError:
             raise
         except av.FFmpegError as exc:
             if produced or not self.gpu:
                 raise
             self._fall_back(exc, for_good=False)
-        yield from self.frames()
+            yield from self.frames()
+            return
+        self._check_complete(produced)
+
+    def _check_complete(self, decoded: int) -> None:
+        declared = self._stream.frames  # the index's sample count; 0 where the container has none (RTSP, TS)
+        if declared and declared - decoded > max(MISSING_FRAMES_TOLERATED, declared // 100):
+            raise av.InvalidDataError(
+                AVERROR_INVALIDDATA, f"the file ends after {decoded} of its {declared} frames (truncated or corrupt)",
+                self.reference)
 
     def _open(self, gpu: bool) -> None:
         hwaccel = HWAccel(device_type="cuda", allow_software_fallback=True) if gpu else None
@@ -114,7 +130,7 @@ class Decoder:
             stream = container.streams.video[0]
         except IndexError:
             container.close()
-            raise av.InvalidDataError(1094995529, "no video stream", self.reference) from None
+            raise av.InvalidDataError(AVERROR_INVALIDDATA, "no video stream", self.reference) from None
         stream.thread_type = "AUTO"
         self._container = container
 

@@ -34,6 +34,7 @@ from infra.auth.store import AccountStore
 from infra.claimcheck import ClaimCheck
 from infra.health import HealthMonitor, Probe
 from infra.kafka import ensure_topics, probe_broker
+from infra.lag import lag_probe
 from infra.lifecycle import Service, start_when_possible, stop_within
 from infra.process import ensure_port_free
 from infra.root.app import ApiContext, create_api
@@ -53,6 +54,7 @@ from infra.settings import (
     WorkerSettings,
     env_name,
 )
+from schemas.topics import FRAMES
 
 log = logging.getLogger(__name__)
 STOP_STEP_SECONDS = 10.0  # longest wait for one part to stop before it is abandoned
@@ -141,11 +143,9 @@ async def serve() -> None:
     warehouse = await open_warehouse(WarehouseSettings(), common)
     milvus = await asyncio.to_thread(open_milvus, MilvusSettings(), common)
     redis_client = aioredis.from_url(redis_settings.url, socket_timeout=1, socket_connect_timeout=1)
-    monitor = HealthMonitor(
-        build_probes(broker, redis_client, warehouse, milvus, ("worker", "agent", "sink")),
-        api.health_interval,
-        api.health_timeout,
-    )
+    probes = build_probes(broker, redis_client, warehouse, milvus, ("worker", "agent", "sink"))
+    probes["worker-lag"] = lag_probe(broker.bootstrap, WorkerSettings().app_id, FRAMES.name, api.health_lag_seconds)
+    monitor = HealthMonitor(probes, api.health_interval, api.health_timeout)
     await ensure_topics(broker.bootstrap, broker.topic_partitions, broker.replication_factor)
     manager_settings = ManagerSettings()
     manager = ManagerParts(redis_settings.url, broker.bootstrap, manager_settings)

@@ -19,7 +19,7 @@ from infra.settings import AgentSettings, BrokerSettings, RedisSettings
 from schemas.frames import FrameHeader
 from schemas.status import StreamStatus
 from schemas.streams import StreamConfig
-from tests.support import eventually, write_test_video
+from tests.support import eventually, write_test_video, write_truncated_mp4
 from tests.support_agent import DATA, FrameReader, HttpSource, stream_config
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -54,6 +54,17 @@ async def test_file_is_sampled_exactly_in_order_then_done(publisher: FramePublis
     assert {(h.version, h.width, h.height, h.encoding) for h in headers} == {(1, 384, 288, "jpeg")}
     assert runner.state.last_processed_frame_time == pytest.approx(102.7)
     assert runner.state.decoded == 30 and runner.state.dropped == 0 and runner.state.decoder == "cpu"
+
+
+async def test_a_restarted_stream_is_a_new_run(publisher: FramePublisher, frames: FrameReader) -> None:
+    # An agent restart plays the same version again from frame 0; the run tells its frames from the first's.
+    config = stream_config(DATA / "vtest_h264.mp4", rate={"period": 10, "unit": "frame"})
+    first = await _until_finished(await _run(config, publisher))
+    second = await _until_finished(await _run(config, publisher))
+    headers = [h for h in await _published(frames, second, 6) if h.encoding == "jpeg"]
+    assert second.run > first.run
+    assert [(h.run, h.frame_number) for h in headers] == [(first.run, n) for n in (0, 10, 20)] + [
+        (second.run, n) for n in (0, 10, 20)]
 
 
 async def test_every_n_seconds_and_rotation(publisher: FramePublisher, frames: FrameReader, tmp_path: Path) -> None:
@@ -92,6 +103,23 @@ async def test_unreadable_file_is_a_failure_with_last_error(
     assert runner.state.last_error is not None
     assert runner.state.last_error.detail.startswith("An error occurred during stream/video decoding around")
     assert runner.state.published == 0
+
+
+@pytest.mark.parametrize("at_packet", [True, False])
+async def test_a_file_cut_in_half_with_its_index_in_front_fails_after_its_frames(
+    publisher: FramePublisher, frames: FrameReader, tmp_path: Path, at_packet: bool
+) -> None:
+    # FFmpeg decodes such a file to the cut with no error; it must not end `done` as if complete.
+    clip, kept = write_truncated_mp4(DATA / "vtest_h264.mp4", tmp_path / "half.mp4", at_packet=at_packet)
+    runner = await _until_finished(await _run(stream_config(clip), publisher))
+    assert runner.state.status == StreamStatus.FAILURE
+    assert runner.state.last_error is not None and runner.state.last_error.error_code == 45007
+    detail = runner.state.last_error.detail
+    assert detail.startswith("An error occurred during stream/video decoding around ")
+    assert detail.endswith(" of its 30 frames (truncated or corrupt)") and "the file ends after" in detail
+    assert 0 < runner.state.published <= kept  # what it had is still processed; the end marker follows
+    assert len(await _published(frames, runner, runner.state.published)) == runner.state.published
+    await eventually(lambda: asyncio.sleep(0, frames.ends[runner.config.stream_id]), lambda ends: len(ends) == 1)
 
 
 async def test_stall_past_timeout_reports_lunas_timeout(publisher: FramePublisher, tmp_path: Path) -> None:

@@ -62,6 +62,27 @@ async def test_capability_and_capacity_decide_assignment(fresh: Manager, kafka_a
     assert view[str(counter.agent_id)]["status"] == "ready"
 
 
+async def test_a_stream_beyond_capacity_says_why_it_waits_until_an_agent_takes_it(
+    fresh: Manager, kafka_agents: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="agents.video_manager.assignment")
+    first: KafkaAgent = await kafka_agents(["people_count"], max_stream_count=1)
+    running = await fresh.create_stream()
+    await eventually(lambda: asyncio.sleep(0, dict(first.running)), lambda r: running in r, timeout=10)
+    waiting = await fresh.create_stream()
+    stream = await eventually(lambda: fresh.stream(waiting), lambda s: s["last_error"] is not None, timeout=10)
+    assert stream["status"] == 0 and stream["last_error"]["error_code"] == 45020
+    assert stream["last_error"]["detail"] == (
+        "No agent can take the stream now: every ready agent is busy (1 of 1 streams, their max_stream_count)")
+    told = [r for r in caplog.records if r.getMessage() == "stream waits for an agent"]
+    assert len(told) == 1 and told[0].stream_id == waiting
+    await asyncio.sleep(3 * FAST.assignment_interval)
+    assert len([r for r in caplog.records if r.getMessage() == "stream waits for an agent"]) == 1  # once per reason
+    second: KafkaAgent = await kafka_agents(["people_count"], max_stream_count=1)
+    await eventually(lambda: asyncio.sleep(0, dict(second.running)), lambda r: waiting in r, timeout=10)
+    assert (await eventually(lambda: fresh.stream(waiting), lambda s: s["status"] == 1, timeout=10))["last_error"] is None
+
+
 async def test_dead_agent_streams_move_to_the_other(fresh: Manager, kafka_agents: Callable[..., Any]) -> None:
     first: KafkaAgent = await kafka_agents(["people_count"], max_stream_count=5)
     ids = [await fresh.create_stream() for _ in range(2)]

@@ -96,3 +96,17 @@ def test_end_of_stream_ends_started_tracks_even_between_rate_frames() -> None:
     [started] = t.process(update(0, [obj("a")]))
     [ended] = t.process(update(3, []).model_copy(update={"end_of_stream": True}))
     assert ended.event_id == started.event_id and ended.event.event_status == "ended"
+
+
+def test_time_going_back_ends_started_tracks_and_starts_new_events() -> None:
+    t = tracker(probe_count=2)
+    offsets = [5.0, 5.1, 5.2, 0.0, 0.1]
+    messages = []
+    for n, offset in enumerate(offsets):
+        moment = update(n, [obj("a")]).model_copy(update={"time_offset": offset})
+        messages += [(n, m) for m in t.process(moment)]
+    assert [(n, m.event.event_status) for n, m in messages] == [(1, "started"), (3, "ended"), (4, "started")]
+    ended, again = messages[1][1].event, messages[2][1].event
+    assert (ended.video_segment.start_time_offset, ended.video_segment.end_time_offset) == (5.0, 5.2)
+    assert again.event_id != ended.event_id and again.track_id == "a"
+    assert (again.video_segment.start_time_offset, again.video_segment.end_time_offset) == (0.0, 0.1)

@@ -187,3 +187,57 @@ def test_an_unchanged_config_read_again_keeps_the_counters() -> None:
     assert counters.process(frame(1, crowd(2)), configs.get(STREAM)).events == []
     configs.apply(str(STREAM).encode(), None)  # deleted: no analytics, the open event ends
     assert [m.event.event_status for m in counters.process(frame(2, crowd(2)), configs.get(STREAM)).events] == ["ended"]
+
+
+def at(n: int, offset: float, tracks: list[Detections]) -> TrackUpdate:
+    return frame(n, tracks).model_copy(update={"time_offset": offset})
+
+
+def test_time_going_back_ends_the_crowd_event_and_starts_a_new_one() -> None:
+    # Offsets 0.0 .. 0.5, then the source's timestamps restart at 0 (a TS resolution change, a replay).
+    c = counter(people_count_threshold=2, probe_count=2)
+    offsets = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.0, 0.1, 0.2]
+    events = []
+    for n, offset in enumerate(offsets):
+        events += [(n, m) for m in c.process(at(n, offset, crowd(3))).events]
+    assert [(n, m.event.event_status) for n, m in events] == [(1, "started"), (6, "ended"), (6, "started")]
+    (_, first), (_, ended), (_, again) = events
+    assert ended.event_id == first.event_id and again.event_id != first.event_id
+    assert (ended.event.video_segment.start_time_offset, ended.event.video_segment.end_time_offset) == (0.1, 0.5)
+    assert again.event.video_segment.start_time_offset == 0.0
+    assert c.process(at(9, 0.3, crowd(0))).events == [] and c.open is not None
+    assert c.open.event.event_id == again.event_id and c.open.event.video_segment.end_time_offset == 0.3
+
+
+def test_time_going_back_restarts_zone_stays_on_the_new_timeline() -> None:
+    zone = {"zone_id": "desk", "polygon": [{"x": 0, "y": 0}, {"x": 200, "y": 0}, {"x": 200, "y": 300},
+                                             {"x": 0, "y": 300}]}
+    c = counter(zones=[zone])
+    [entered] = [m for m in c.process(at(0, 4.0, [person(50, 50, "a")])).events if m.event_type == "zone_occupancy"]
+    c.process(at(1, 4.5, [person(50, 50, "a")]))
+    jumped = [m for m in c.process(at(2, 0.2, [person(50, 50, "a")])).events if m.event_type == "zone_occupancy"]
+    assert [(m.event.event_status, m.event.video_segment.start_time_offset,
+             m.event.video_segment.end_time_offset) for m in jumped] == [("ended", 4.0, 4.5), ("started", 0.2, 0.2)]
+    assert jumped[0].event_id == entered.event_id and jumped[1].event_id != entered.event_id
+    [left] = [m for m in c.process(at(3, 0.3, [person(300, 50, "a")])).events if m.event_type == "zone_occupancy"]
+    assert left.event_id == jumped[1].event_id and left.event.event_status == "ended"
+    assert (left.event.video_segment.start_time_offset, left.event.video_segment.end_time_offset) == (0.2, 0.3)
+    assert c.process(at(4, 0.4, [])).samples[0].zone_entries == {"desk": 1}
+
+
+def test_a_new_agent_run_of_the_same_version_ends_the_old_runs_event() -> None:
+    # An agent restart plays the same stream version again from frame 0: a new run, new counters.
+    counters = PeopleCounters()
+    setup = setup_for(StreamConfig(
+        stream_id=STREAM, account_id=uuid.uuid4(), version=1, data=StreamData(type="stream", reference="rtsp://cam"),
+        analytics=[StreamConfigAnalytic(index=0, analytic_name="people_count", parameters={
+            "people_count_threshold": 2, "probe_count": 1, "rate": {"period": 1, "unit": "frame"}})],
+    ))
+    first = [counters.process(frame(n, crowd(2)).model_copy(update={"run": 100}), setup) for n in range(3)]
+    assert [m.event.event_status for out in first for m in out.events] == ["started"]
+    again = counters.process(frame(0, crowd(2)).model_copy(update={"run": 200}), setup)
+    assert [m.event.event_status for m in again.events] == ["ended", "started"]
+    assert again.events[0].event_id == first[0].events[0].event_id
+    assert [s.run for s in again.samples] == [200]
+    late = counters.process(frame(3, crowd(2)).model_copy(update={"run": 100}), setup)
+    assert late.events == [] and late.samples == []  # the old run's straggler is stale

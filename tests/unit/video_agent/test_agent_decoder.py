@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
 from infra.media.decode import Decoder, iter_frames, source_options, to_image
-from tests.support import write_test_video
+from tests.support import write_test_video, write_truncated_mp4
 from tests.support_agent import DATA
 
 
@@ -45,3 +46,18 @@ def test_rtsp_defaults_to_tcp_and_ffmpeg_kwargs_override() -> None:
     assert source_options("rtsp://cam/1", None) == {"rtsp_transport": "tcp"}
     assert source_options("rtsp://cam/1", {"rtsp_transport": "udp"}) == {"rtsp_transport": "udp"}
     assert source_options("/v.mp4", {"probesize": "32"}) == {"probesize": "32"}
+
+
+@pytest.mark.parametrize("at_packet", [True, False])
+def test_a_file_cut_in_half_raises_instead_of_ending_early(tmp_path: Path, at_packet: bool) -> None:
+    # Cut between packets, FFmpeg itself decodes the first half with no error: the declared count tells.
+    clip, kept = write_truncated_mp4(DATA / "vtest_h264.mp4", tmp_path / "half.mp4", at_packet=at_packet)
+    decoded = 0
+    with Decoder(str(clip)) as decoder, pytest.raises(av.InvalidDataError) as raised:
+        for _ in decoder.frames():
+            decoded += 1
+    assert 0 < decoded <= kept < 30
+    if at_packet:
+        assert decoded == kept
+        assert raised.value.strerror == f"the file ends after {kept} of its 30 frames (truncated or corrupt)"
+
