@@ -26,6 +26,7 @@ from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
 from analytics.recognition.track_matcher import TrackMatcher
 from analytics.sdk.service import RemoteSdk
+from analytics.sender.service import Sender
 from infra import heartbeat, logs, metrics
 from infra.auth.authenticator import Authenticator
 from infra.auth.store import AccountStore
@@ -35,7 +36,7 @@ from infra.kafka import ensure_topics, probe_broker
 from infra.lifecycle import Service, start_when_possible, stop_within
 from infra.process import ensure_port_free
 from infra.root.app import ApiContext, create_api
-from infra.root.sink import matcher_group, sink_group
+from infra.root.sink import matcher_group, sender_group, sink_group
 from infra.settings import (
     ApiSettings,
     ImageStoreSettings,
@@ -45,6 +46,7 @@ from infra.settings import (
     MatcherSettings,
     MilvusSettings,
     RedisSettings,
+    SenderSettings,
     SinkSettings,
     WarehouseSettings,
     WorkerSettings,
@@ -156,11 +158,13 @@ async def serve() -> None:
     images = ImageStoreSettings()
     samples = SampleStore(LocalDiskStorage(images.root or common.data_dir / "images"))
     await samples.start()
+    sender = Sender(broker.bootstrap, sender_group(WorkerSettings()), SenderSettings())
+    sender_tasks = [asyncio.create_task(_keep_running(service)) for service in sender.services()]
     preview_claims = ClaimCheck(redis_settings.url)  # frames an agent claim-checked, read by the previews
     previews = Previews(broker.bootstrap, preview_claims)
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
-        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
+        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples, sender=sender,
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()
@@ -194,6 +198,10 @@ async def serve() -> None:
         matcher_task.cancel()
         await asyncio.gather(matcher_task, return_exceptions=True)
         await stop_within("matcher", STOP_STEP_SECONDS, matcher.stop())
+        for task in sender_tasks:
+            task.cancel()
+        await asyncio.gather(*sender_tasks, return_exceptions=True)
+        await stop_within("sender", STOP_STEP_SECONDS, sender.stop())
         recognition.close()
         if context.sdk is not None:
             context.sdk.close()
