@@ -28,6 +28,7 @@ from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
 from analytics.recognition.track_matcher import TrackMatcher
 from analytics.sdk.service import RemoteSdk
+from analytics.sender.service import Sender
 from infra import heartbeat, logs, metrics
 from infra.auth.authenticator import Authenticator
 from infra.auth.store import AccountStore
@@ -38,7 +39,7 @@ from infra.lag import lag_probe
 from infra.lifecycle import Service, start_when_possible, stop_within
 from infra.process import ensure_port_free
 from infra.root.app import ApiContext, create_api
-from infra.root.sink import matcher_group, sink_group
+from infra.root.sink import matcher_group, sender_group, sink_group
 from infra.settings import (
     ApiSettings,
     AttributeSettings,
@@ -49,6 +50,7 @@ from infra.settings import (
     MatcherSettings,
     MilvusSettings,
     RedisSettings,
+    SenderSettings,
     SinkSettings,
     WarehouseSettings,
     WorkerSettings,
@@ -159,6 +161,8 @@ async def serve() -> None:
     matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
     image_store = open_image_store(ImageStoreSettings(), common.data_dir)
     await image_store.start()
+    sender = Sender(broker.bootstrap, sender_group(WorkerSettings()), SenderSettings())
+    sender_tasks = [asyncio.create_task(_keep_running(service)) for service in sender.services()]
     preview_claims = ClaimCheck(redis_settings.url)  # frames an agent claim-checked, read by the previews
     previews = Previews(broker.bootstrap, preview_claims)
     context = ApiContext(
@@ -166,6 +170,7 @@ async def serve() -> None:
         recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=image_store.samples,
         images=image_store.images,
         attributes=AttributeStore(manager.redis, "selene:vm", AttributeSettings()),
+        sender=sender,
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()
@@ -199,6 +204,10 @@ async def serve() -> None:
         matcher_task.cancel()
         await asyncio.gather(matcher_task, return_exceptions=True)
         await stop_within("matcher", STOP_STEP_SECONDS, matcher.stop())
+        for task in sender_tasks:
+            task.cancel()
+        await asyncio.gather(*sender_tasks, return_exceptions=True)
+        await stop_within("sender", STOP_STEP_SECONDS, sender.stop())
         recognition.close()
         if context.sdk is not None:
             context.sdk.close()

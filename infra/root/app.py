@@ -28,6 +28,8 @@ from analytics.recognition.attributes import AttributeStore
 from analytics.recognition.service import Recognition
 from analytics.sdk import routes as sdk_routes
 from analytics.sdk.service import RemoteSdk
+from analytics.sender import routes as sender_routes
+from analytics.sender.service import Sender
 from infra.auth import routes as auth_routes
 from infra.auth.authenticator import Authenticator
 from infra.health import HealthMonitor
@@ -71,6 +73,7 @@ SERVICE_MOUNTS: tuple[Mount, ...] = (
     *sdk_routes.MOUNTS,
     *videosdk.MOUNTS,
     *images_routes.MOUNTS,
+    *sender_routes.MOUNTS,
 )
 _COMPONENTS = ("selene", "faust-streaming", "aiokafka", "av", "chdb", "pymilvus", "redis", "fastapi", "onnxruntime")
 
@@ -97,6 +100,7 @@ class ApiContext:
     samples: SampleStore | None = None  # None: no image store (samples answer 45004)
     images: ImageStore | None = None  # None: /images, /objects and /samples answer 45004
     attributes: AttributeStore | None = None  # None: no temporary attributes (attributes answer 45004)
+    sender: Sender | None = None  # None: /6/ws answers 29002
 
 
 def create_api(context: ApiContext) -> FastAPI:
@@ -106,7 +110,8 @@ def create_api(context: ApiContext) -> FastAPI:
         version=package_version("selene"),
         description=(
             "Kafka-native video analytics, compatible with LUNA PLATFORM 5's API v6. Live results of a stream: "
-            "the websocket `/6/streams/{stream_id}/ws` (not listed below; see the README)."
+            "the websocket `/6/streams/{stream_id}/ws`; generated events: LUNA's `/6/ws` (neither listed below; see the "
+            "README)."
         ),
         docs_url="/docs",
         redoc_url="/redoc",
