@@ -60,6 +60,7 @@ class TokenPermissions(Body):
     event: Rights = Field(default_factory=list, description="General events: save, view, delete.")
     face: Rights = Field(default_factory=list, description="Faces; matching needs face view.")
     list: Rights = Field(default_factory=list, description="Lists of faces.")
+    handler: Rights = Field(default_factory=list, description="Handlers (generating events needs handler view).")
 
     @classmethod
     def full(cls) -> TokenPermissions:
@@ -71,6 +72,7 @@ class TokenPermissions(Body):
             event=list(ALL_RIGHTS),
             face=list(ALL_RIGHTS),
             list=list(ALL_RIGHTS),
+            handler=list(ALL_RIGHTS),
         )
 
 

@@ -130,6 +130,12 @@ MATCH_LIMIT_EXCEEDED = ErrorCode(31007, BAD_INPUT, "Amount of specified/required
 ESTIMATOR_NOT_INITIALIZED = ErrorCode(
     200005, "Internal error", "{value} estimator was not initialized ({value})", 400
 )
+# Handlers (001 §11.19) and the lists their policies name (§11.12).
+LISTS_NOT_FOUND = ErrorCode(22005, "Object not found", 'One or more lists not found including list with id "{value}"', 404)
+HANDLER_NOT_FOUND = ErrorCode(34000, "Object not found", "Handler with id {value} not found", 404)
+AGGREGATION_OF_DESCRIPTORS = ErrorCode(34003, BAD_INPUT, "Aggregation is not supported for raw descriptors", 400)
+CANDIDATES_LIMIT_EXCEEDED = ErrorCode(34005, BAD_INPUT, "Candidates limit exceeded: {value} > {value}", 400)
+LAMBDA_DISABLED = ErrorCode(11072, "Forbidden", "Luna Lambda service is disabled", 403)
 # Selene-only codes: LUNA is silent on these failures.
 MESSAGE_INVALID = ErrorCode(45001, BAD_INPUT, "Message failed validation against {value}: {value}", 400)
 MESSAGE_UNDECODABLE = ErrorCode(45002, BAD_INPUT, "Message could not be decoded: {value}", 400)

@@ -22,6 +22,7 @@ from analytics.events.warehouse import Warehouse
 from analytics.images.local_disk import LocalDiskStorage
 from analytics.images.samples import SampleStore
 from analytics.recognition.face_store import FaceStore
+from analytics.recognition.handlers import Handlers, PolicyChecker, open_handlers
 from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
 from analytics.recognition.track_matcher import TrackMatcher
@@ -161,6 +162,7 @@ async def serve() -> None:
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
         recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
+        handlers=Handlers(open_handlers(manager.redis), PolicyChecker(recognition.lists)),
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()

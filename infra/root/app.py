@@ -22,6 +22,7 @@ from analytics.events import routes as events_routes
 from analytics.events.warehouse import Warehouse
 from analytics.images.samples import SampleStore
 from analytics.recognition import routes as recognition_routes
+from analytics.recognition.handlers import Handlers
 from analytics.recognition.service import Recognition
 from analytics.sdk import routes as sdk_routes
 from analytics.sdk.service import RemoteSdk
@@ -90,6 +91,7 @@ class ApiContext:
     sdk: RemoteSdk | None = None  # None: /sdk and /iso answer 45004
     previews: Previews | None = None  # None: the stream preview answers 45004
     samples: SampleStore | None = None  # None: no image store (samples answer 45004)
+    handlers: Handlers | None = None  # None: no face store (handlers answer 45004)
 
 
 def create_api(context: ApiContext) -> FastAPI:
@@ -148,7 +150,8 @@ def _meta_router(context: ApiContext) -> APIRouter:
     async def features() -> FeaturesResponse:
         gpu = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
         return FeaturesResponse(
-            components={"video_manager": context.manager is not None, "events": True, "handlers": False},
+            components={"video_manager": context.manager is not None, "events": True,
+                        "handlers": context.handlers is not None},
             inference_backend="onnxruntime-cuda" if gpu else "onnxruntime-cpu",
             estimators=[EstimatorFeature(
                 name=e.name, flags=list(e.flags), model=e.model, license=e.license, commercial_use=e.commercial_use,

@@ -24,6 +24,7 @@ from analytics.events.chdb_warehouse import ChdbWarehouse
 from analytics.images.local_disk import LocalDiskStorage
 from analytics.images.samples import SampleStore
 from analytics.recognition.face_store import FaceStore
+from analytics.recognition.handlers import Handlers, PolicyChecker, open_handlers
 from analytics.recognition.service import Recognition, open_lists
 from analytics.sdk.service import RemoteSdk
 from infra.health import HealthMonitor
@@ -103,6 +104,7 @@ async def start_manager(
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
         recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
+        handlers=None if recognition is None else Handlers(open_handlers(parts.redis, prefix), PolicyChecker(recognition.lists)),
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
