@@ -17,12 +17,16 @@ from agents.video_manager.manager import VideoManager
 from agents.video_manager.preview import Previews
 from agents.video_manager.registry import Registry
 from analytics.events import sink
+from analytics.events.luna_event_store import LunaEventStore
 from analytics.events.setup import open_warehouse
 from analytics.events.warehouse import Warehouse
 from analytics.images.local_disk import LocalDiskStorage
 from analytics.images.samples import SampleStore
 from analytics.recognition.face_store import FaceStore
-from analytics.recognition.handlers import Handlers, PolicyChecker, open_handlers
+from analytics.recognition.handlers import Handlers, open_handlers
+from analytics.recognition.notifier import EventNotifier
+from analytics.recognition.pipeline import HandlerPipeline
+from analytics.recognition.policy_check import PolicyChecker
 from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
 from analytics.recognition.track_matcher import TrackMatcher
@@ -159,10 +163,15 @@ async def serve() -> None:
     await samples.start()
     preview_claims = ClaimCheck(redis_settings.url)  # frames an agent claim-checked, read by the previews
     previews = Previews(broker.bootstrap, preview_claims)
+    sdk = RemoteSdk()
+    notifier = EventNotifier(broker.bootstrap)
+    await notifier.start()
+    checker = PolicyChecker(recognition.lists)
+    pipeline = HandlerPipeline(recognition, sdk, samples, checker, LunaEventStore(warehouse), notifier)
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
-        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
-        handlers=Handlers(open_handlers(manager.redis), PolicyChecker(recognition.lists)),
+        recognition=recognition, sdk=sdk, previews=previews, samples=samples,
+        handlers=Handlers(open_handlers(manager.redis), checker, pipeline),
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()
@@ -197,6 +206,7 @@ async def serve() -> None:
         await asyncio.gather(matcher_task, return_exceptions=True)
         await stop_within("matcher", STOP_STEP_SECONDS, matcher.stop())
         recognition.close()
+        await stop_within("event notifier", STOP_STEP_SECONDS, notifier.stop())
         if context.sdk is not None:
             context.sdk.close()
         await stop_within("previews", STOP_STEP_SECONDS, previews.stop())

@@ -1,6 +1,6 @@
 """The recognition service's REST routes."""
 
-from analytics.recognition.routes import faces, handlers, lists, matcher
+from analytics.recognition.routes import faces, handler_events, handlers, lists, matcher
 from infra.http.mount import Mount
 
-MOUNTS = (Mount(faces.router), Mount(lists.router), Mount(matcher.router), Mount(handlers.router))
+MOUNTS = (Mount(faces.router), Mount(lists.router), Mount(matcher.router), Mount(handlers.router), Mount(handler_events.router))

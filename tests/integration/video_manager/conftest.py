@@ -23,8 +23,12 @@ from agents.video_manager.preview import Previews
 from analytics.events.chdb_warehouse import ChdbWarehouse
 from analytics.images.local_disk import LocalDiskStorage
 from analytics.images.samples import SampleStore
+from analytics.events.luna_event_store import LunaEventStore
 from analytics.recognition.face_store import FaceStore
-from analytics.recognition.handlers import Handlers, PolicyChecker, open_handlers
+from analytics.recognition.handlers import Handlers, open_handlers
+from analytics.recognition.notifier import EventNotifier
+from analytics.recognition.pipeline import HandlerPipeline
+from analytics.recognition.policy_check import PolicyChecker
 from analytics.recognition.service import Recognition, open_lists
 from analytics.sdk.service import RemoteSdk
 from infra.health import HealthMonitor
@@ -104,8 +108,14 @@ async def start_manager(
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
         recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
-        handlers=None if recognition is None else Handlers(open_handlers(parts.redis, prefix), PolicyChecker(recognition.lists)),
     )
+    notifier = EventNotifier(broker.bootstrap)
+    await notifier.start()
+    if recognition is not None:
+        checker = PolicyChecker(recognition.lists)
+        assert context.sdk is not None
+        pipeline = HandlerPipeline(recognition, context.sdk, samples, checker, LunaEventStore(warehouse), notifier)
+        context.handlers = Handlers(open_handlers(parts.redis, prefix), checker, pipeline)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
         create_api(context), host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5
@@ -127,6 +137,7 @@ async def start_manager(
             recognition.close()
         if context.sdk is not None:
             context.sdk.close()
+        await notifier.stop()
 
     return Manager(http, parts, url, previews), stop
 

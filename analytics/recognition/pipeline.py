@@ -1,0 +1,488 @@
+"""LUNA's ``generate events``: a handler's policies run over a request's images, samples or descriptors.
+
+Order, per LUNA: detect (every image at once) -> head-pose filters -> multiface -> extract -> match ->
+conditional tags -> storage (face samples, body samples, the face and its lists, the event) -> notify.
+
+Every id (event, face, sample) is made once per request, so a retried storage step writes the same
+objects again. Storage is all or nothing per event: the face is created after the samples, the event
+after the face, and when a step fails what this request created is deleted before the error is
+answered, so a failure never leaves a face without its event (or samples nobody refers to).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import httpx
+import numpy as np
+
+from analytics.events.luna_event_store import LunaEventStore
+from analytics.images.samples import SampleStore
+from analytics.recognition.event_inputs import EventInput, EventsBody, download
+from analytics.recognition.face_store import StoredFace
+from analytics.recognition.policy_check import PolicyChecker, detect_estimators
+from analytics.recognition.notifier import EventNotifier
+from analytics.recognition.service import Recognition, to_face
+from analytics.sdk.images import InputImage
+from analytics.sdk.service import RemoteSdk, SdkRequest
+from schemas.descriptor_formats import decode_sdk, encode_raw
+from schemas.errors import (
+    AGGREGATION_OF_DESCRIPTORS,
+    DB_CONNECT_ERROR,
+    MULTIPLE_FACES,
+    OBJECT_NOT_FOUND,
+    SUCCESS,
+    SeleneError,
+)
+from schemas.generated_events import (
+    CandidateOut,
+    DetectionOut,
+    FaceAttributesOut,
+    FilteredDetection,
+    FilteredDetections,
+    GeneratedEvent,
+    GeneratedEvents,
+    ImageResult,
+    MatchOut,
+    SampleOut,
+    SamplesOut,
+)
+from schemas.handlers import MatchPolicy, ObjectFilters, Policies
+from schemas.luna_events import LunaEvent, RawEvent, event_of_raw
+from schemas.notifications import EventNotification
+from schemas.sdk import Estimation, SdkImage
+from schemas.streams import Location
+from streams.models.estimators.engine import Wanted
+
+log = logging.getLogger(__name__)
+_POSE = (("pitch_threshold", "pitch"), ("roll_threshold", "roll"), ("yaw_threshold", "yaw"))
+_DETECTORS = frozenset({"face_detector", "body_detector"})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class EventRequest:
+    """What the request's query and headers say about the events to make."""
+
+    account_id: UUID
+    handler_id: UUID
+    external_id: str = ""
+    user_data: str = ""
+    source: str | None = None
+    stream_id: UUID | None = None
+    track_id: str | None = None
+    tags: tuple[str, ...] = ()
+    location: Location = field(default_factory=Location)
+    image_type: int = 0
+    aggregate: bool = False
+    use_exif: bool = True
+    event_time: datetime | None = None
+    event_end_time: datetime | None = None
+    request_id: str | None = None
+
+
+@dataclass
+class _Detection:
+    """One person in one input: a face and/or a body, with their descriptors."""
+
+    source: EventInput
+    estimation: Estimation | None  # None: the input was a descriptor
+    face_vector: tuple[int, np.ndarray] | None = None
+    body_vector: tuple[int, np.ndarray] | None = None
+    face_sample: UUID | None = None
+    body_sample: UUID | None = None
+
+
+@dataclass
+class _Created:
+    """What one event's storage step has written so far, so that a failure can take it back."""
+
+    samples: list[tuple[str, UUID]] = field(default_factory=list)
+    face: UUID | None = None
+
+
+def passes(filters: ObjectFilters, matches: list[MatchOut]) -> bool:
+    """Whether a detection meets the filters. Only match conditions can be evaluated here: the others need
+    estimators that the policy checker refuses at creation."""
+    for condition in filters.match or []:
+        found = next((m for m in matches if m.label == condition.label), None)
+        best = found.candidates[0].similarity if found and found.candidates else None
+        if best is None:
+            return False
+        if condition.similarity__gte is not None and best < condition.similarity__gte:
+            return False
+        if condition.similarity__lt is not None and best >= condition.similarity__lt:
+            return False
+    return True
+
+
+def _area(estimation: Estimation) -> float:
+    rect = estimation.face.detection.rect if estimation.face else None
+    return rect.width * rect.height if rect else 0.0
+
+
+def _shown(entry: Any) -> dict[str, Any]:
+    """A detection as the event shows it: no warp pixels, no descriptor (LUNA keeps those apart)."""
+    shown: dict[str, Any] = entry.detection.model_dump(mode="json", exclude_none=True, exclude={"warp"})
+    shown.get("attributes", {}).pop("descriptor", None)
+    return shown
+
+
+def _vector(entry: Any) -> tuple[int, np.ndarray] | None:
+    descriptor = entry.detection.attributes.descriptor if entry is not None else None
+    return decode_sdk(descriptor.sdk_descriptor) if descriptor is not None else None
+
+
+class HandlerPipeline:
+    def __init__(
+        self, recognition: Recognition, sdk: RemoteSdk, samples: SampleStore, checker: PolicyChecker,
+        events: LunaEventStore | None = None, notifier: EventNotifier | None = None,
+    ) -> None:
+        self.recognition = recognition
+        self.sdk = sdk
+        self.samples = samples
+        self.checker = checker
+        self.events = events
+        self.notifier = notifier
+        self._saving: set[asyncio.Task[None]] = set()  # events saved without waiting (wait_saving=0)
+
+    async def run(self, policies: Policies, body: EventsBody, request: EventRequest) -> GeneratedEvents:
+        # Checked on every run: a dynamic handler's policies arrive now, and a static handler's lists
+        # may have been deleted since it was created.
+        await self.checker.check(policies, request.account_id)
+        inputs = await self._resolve(body.inputs, request.account_id)
+        if request.aggregate and any(i.descriptor is not None for i in inputs):
+            raise SeleneError(AGGREGATION_OF_DESCRIPTORS)
+        results, per_input, filtered = await self._detect(policies, inputs, request)
+        groups = self._group(per_input, request.aggregate)
+        if request.aggregate and groups:
+            groups[0][0].face_vector = await self._aggregate(policies, inputs, request)
+        now = _now()
+        events = []
+        for group in groups:
+            events.append(await self._event(policies, group, request, body.meta, now))
+        if self.notifier is not None and events:
+            await self._notify(policies, events, request, now)
+        return GeneratedEvents(events=[e for e, _ in events], images=results, filtered_detections=filtered)
+
+    # -- inputs --------------------------------------------------------------------------------------
+    async def _resolve(self, inputs: list[EventInput], account_id: UUID) -> list[EventInput]:
+        """Downloads URLs and reads samples; a failure marks that input only."""
+        resolved = []
+        async with httpx.AsyncClient(follow_redirects=True) as client:
+            for item in inputs:
+                if item.error is None and item.url is not None:
+                    item = await download(item, client)
+                elif item.error is None and item.sample_id is not None:
+                    warp = await self.samples.get(account_id, "faces", item.sample_id)
+                    item = EventInput(
+                        item.filename, image=warp, sample_id=item.sample_id, detect_time=item.detect_time,
+                        detect_ts=item.detect_ts, image_origin=item.image_origin, meta=item.meta,
+                        error=SeleneError(OBJECT_NOT_FOUND, f"sample with id {item.sample_id}") if warp is None else None,
+                    )
+                resolved.append(item)
+        return resolved
+
+    # -- detect, pose filters, multiface, extract ------------------------------------------------
+    def _wanted(self, policies: Policies, image_type: int) -> Wanted:
+        detect, extract = policies.detect_policy, policies.extract_policy
+        names = detect_estimators(detect) - _DETECTORS
+        storage = policies.storage_policy
+        if extract.extract_face_descriptor or policies.match_policy or storage.face_policy.store_face:
+            names.add("face_descriptor")
+        if extract.extract_body_descriptor:
+            names.add("body_descriptor")
+        if storage.face_sample_policy.store_sample:
+            names.add("face_warp")
+        if storage.body_sample_policy.store_sample and detect.detect_body:
+            names.add("body_warp")
+        if image_type == 1:
+            names -= {"head_pose", "landmarks5", "landmarks68"}  # a warp's landmarks are the template's
+        return Wanted(frozenset(names), detect_face=bool(detect.detect_face), detect_body=bool(detect.detect_body),
+                      image_type=image_type)
+
+    async def _detect(
+        self, policies: Policies, inputs: list[EventInput], request: EventRequest,
+    ) -> tuple[list[ImageResult], list[list[_Detection]], FilteredDetections]:
+        ok = SUCCESS.body()
+        answers: dict[int, SdkImage] = {}
+        by_type: dict[int, list[int]] = {}
+        for number, item in enumerate(inputs):
+            if item.error is None and item.image is not None:
+                by_type.setdefault(1 if item.sample_id is not None else request.image_type, []).append(number)
+        for image_type, numbers in by_type.items():
+            sdk_request = SdkRequest(self._wanted(policies, image_type), multiface_policy=1, use_exif=request.use_exif)
+            images = [InputImage(inputs[n].filename, inputs[n].image or b"") for n in numbers]
+            response = await self.sdk.sdk(images, sdk_request)
+            answers.update(zip(numbers, response.images_estimations))
+        results, per_input, filtered = [], [], FilteredDetections()
+        for number, item in enumerate(inputs):
+            found: list[_Detection] = []
+            error = item.error
+            answer = answers.get(number)
+            if error is None and item.descriptor is not None:
+                found = [_Detection(item, None, face_vector=item.descriptor)]
+            elif error is None and answer is not None and answer.status == 0:
+                results.append(ImageResult(filename=item.filename, status=0, error=answer.error))
+                per_input.append([])
+                continue
+            elif error is None and answer is not None:
+                try:
+                    found = self._kept(policies, item, answer, filtered, request.aggregate)
+                except SeleneError as exc:
+                    error = exc
+            if error is not None:
+                results.append(ImageResult(filename=item.filename, status=0, error=error.body))
+                per_input.append([])
+                continue
+            estimations = answer.image_estimations.model_dump(mode="json", exclude_none=True) if answer else {}
+            results.append(ImageResult(filename=item.filename, status=1, error=ok, image_estimations=estimations))
+            per_input.append(found)
+        return results, per_input, filtered
+
+    def _kept(self, policies: Policies, item: EventInput, answer: SdkImage, filtered: FilteredDetections,
+              aggregate: bool) -> list[_Detection]:
+        detect = policies.detect_policy
+        kept = []
+        for estimation in answer.estimations:
+            reasons = []
+            pose = estimation.face.detection.attributes.head_pose if estimation.face else None
+            for name, axis in _POSE:
+                limit = getattr(detect, name)
+                if limit is not None and pose is not None and abs(getattr(pose, axis)) > limit:
+                    reasons.append(name)
+            if reasons and estimation.face is not None:
+                filtered.face_detections.append(FilteredDetection(
+                    filename=item.filename, detection=_shown(estimation.face), filter_reasons=reasons))
+                continue
+            kept.append(estimation)
+        faces = [e for e in kept if e.face is not None]
+        if len(faces) > 1 and (detect.multiface_policy == 0 or aggregate and detect.multiface_policy != 2):
+            raise SeleneError(MULTIPLE_FACES, item.filename, f"{len(faces)} faces")
+        if detect.multiface_policy == 2 and faces:
+            kept = [max(faces, key=_area)]
+        return [_Detection(item, e, face_vector=_vector(e.face), body_vector=_vector(e.body)) for e in kept]
+
+    @staticmethod
+    def _group(per_input: list[list[_Detection]], aggregate: bool) -> list[list[_Detection]]:
+        found = [d for detections in per_input for d in detections]
+        if aggregate:
+            return [found] if found else []
+        return [[d] for d in found]
+
+    async def _aggregate(self, policies: Policies, inputs: list[EventInput], request: EventRequest) -> tuple[int, np.ndarray] | None:
+        """One descriptor for the person of every image (the Remote SDK's aggregation)."""
+        usable = [i for i in inputs if i.error is None and i.image is not None]
+        image_type = 1 if usable and all(i.sample_id is not None for i in usable) else request.image_type
+        wanted = self._wanted(policies, image_type)
+        if "face_descriptor" not in wanted.estimators:
+            return None
+        response = await self.sdk.sdk([InputImage(i.filename, i.image or b"") for i in usable], SdkRequest(
+            Wanted(frozenset({"face_descriptor"}), detect_face=True, image_type=image_type), multiface_policy=2,
+            aggregate=True, use_exif=request.use_exif))
+        face = response.aggregate_estimations.face if response.aggregate_estimations else None
+        descriptor = face.attributes.descriptor if face else None
+        return decode_sdk(descriptor.sdk_descriptor) if descriptor else None
+
+    # -- match ---------------------------------------------------------------------------------------
+    async def _match(self, policy: MatchPolicy, vector: tuple[int, np.ndarray], account_id: UUID) -> MatchOut:
+        candidates = policy.candidates
+        try:
+            [found] = await self.recognition.store.search(
+                account_id, vector[0], [vector[1].tolist()],
+                list_ids=None if candidates.list_id is None else [candidates.list_id], face_ids=candidates.face_ids,
+                limit=policy.limit, threshold=policy.threshold,
+            )
+        except SeleneError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the face store is down: LUNA's database error, nothing stored yet
+            raise SeleneError(DB_CONNECT_ERROR) from exc
+        return MatchOut(label=policy.label, candidates=[
+            CandidateOut(face=to_face(face), similarity=round(s, 6)) for face, s in found])
+
+    # -- one event: match, tags, storage -------------------------------------------------------------
+    async def _event(
+        self, policies: Policies, group: list[_Detection], request: EventRequest, meta: dict[str, Any] | None,
+        now: datetime,
+    ) -> tuple[GeneratedEvent, LunaEvent]:
+        lead = group[0]
+        vector = lead.face_vector
+        matches: list[MatchOut] = []
+        for policy in policies.match_policy:
+            if vector is not None and policy.descriptor.descriptor_type == "face" and passes(policy.filters, matches):
+                matches.append(await self._match(policy, vector, request.account_id))
+        tags = list(request.tags) + [t.tag for t in policies.conditional_tags_policy
+                                     if passes(t.filters, matches) and t.tag not in request.tags]
+        event_id = uuid.uuid4()
+        created = _Created()
+        try:
+            face, luna_event = await self._store(policies, group, request, matches, tags, event_id, meta, now, created)
+        except Exception as exc:
+            await self._undo(created, request.account_id)
+            if isinstance(exc, SeleneError):
+                raise
+            raise SeleneError(DB_CONNECT_ERROR) from exc
+        event = GeneratedEvent(
+            event_id=event_id, url=f"/6/events/{event_id}", external_id=request.external_id,
+            user_data=request.user_data, source=request.source, stream_id=request.stream_id,
+            track_id=request.track_id, tags=tags, location=request.location, meta=luna_event.meta,
+            face=to_face(face) if face else None, face_id=face.face_id if face else None,
+            face_attributes=FaceAttributesOut(samples=[d.face_sample for d in group if d.face_sample])
+            if vector is not None else None,
+            detections=self._detections(group, request, now), matches=matches,
+        )
+        return event, luna_event
+
+    async def _store(
+        self, policies: Policies, group: list[_Detection], request: EventRequest, matches: list[MatchOut],
+        tags: list[str], event_id: UUID, meta: dict[str, Any] | None, now: datetime, created: _Created,
+    ) -> tuple[StoredFace | None, LunaEvent]:
+        storage = policies.storage_policy
+        for detection in group:
+            estimation = detection.estimation
+            if estimation is None:
+                continue
+            if estimation.face is not None and storage.face_sample_policy.store_sample and passes(
+                    storage.face_sample_policy.filters, matches) and estimation.face.detection.warp:
+                detection.face_sample = await self._put_sample("faces", estimation.face.detection.warp, request, created)
+            if estimation.body is not None and storage.body_sample_policy.store_sample and passes(
+                    storage.body_sample_policy.filters, matches) and estimation.body.detection.warp:
+                detection.body_sample = await self._put_sample("bodies", estimation.body.detection.warp, request, created)
+        face = None
+        policy = storage.face_policy
+        vector = group[0].face_vector
+        stored_event = storage.event_policy.store_event and passes(storage.event_policy.filters, matches)
+        if policy.store_face and vector is not None and passes(policy.filters, matches):
+            avatar = next((d.face_sample for d in group if d.face_sample), None) if policy.set_sample_as_avatar else None
+            face = StoredFace(
+                face_id=uuid.uuid4(), account_id=request.account_id, external_id=request.external_id or None,
+                user_data=request.user_data, avatar=f"/6/samples/faces/{avatar}" if avatar else "",
+                event_id=event_id if stored_event else None, create_time=now,
+                lists=[link.list_id for link in policy.link_to_lists_policy if passes(link.filters, matches)],
+                descriptor_version=vector[0], vector=vector[1].tolist(),
+            )
+            created.face = face.face_id
+            await self.recognition.store.insert(face)
+        luna_event = self._luna_event(group, request, matches, tags, event_id, face, meta, now)
+        if stored_event and self.events is not None:
+            if storage.event_policy.wait_saving:
+                await self.events.save([luna_event])
+            else:
+                task = asyncio.create_task(self._save_later(luna_event))
+                self._saving.add(task)
+                task.add_done_callback(self._saving.discard)
+        return face, luna_event
+
+    async def _put_sample(self, kind: str, warp: str, request: EventRequest, created: _Created) -> UUID:
+        sample_id = uuid.uuid4()
+        created.samples.append((kind, sample_id))
+        await self.samples.put(request.account_id, kind, base64.b64decode(warp), sample_id)  # type: ignore[arg-type]
+        return sample_id
+
+    async def _save_later(self, event: LunaEvent) -> None:
+        assert self.events is not None
+        try:
+            await self.events.save([event])
+        except Exception:  # noqa: BLE001 - wait_saving=0: the client was answered already
+            log.exception("event not saved", extra={"event_id": str(event.event_id)})
+
+    async def _undo(self, created: _Created, account_id: UUID) -> None:
+        """Best effort: each deletion is tried even when another fails (the store that failed may be down)."""
+        if created.face is not None:
+            try:
+                await self.recognition.store.delete(account_id, [created.face])
+            except Exception:  # noqa: BLE001
+                log.exception("could not delete the face of a failed event", extra={"face_id": str(created.face)})
+        for kind, sample_id in created.samples:
+            try:
+                await self.samples.delete(account_id, kind, sample_id)  # type: ignore[arg-type]
+            except Exception:  # noqa: BLE001
+                log.exception("could not delete a sample of a failed event", extra={"sample_id": str(sample_id)})
+
+    # -- shapes --------------------------------------------------------------------------------------
+    @staticmethod
+    def _detections(group: list[_Detection], request: EventRequest, now: datetime) -> list[DetectionOut]:
+        out = []
+        for d in group:
+            if d.estimation is None:
+                continue
+            face, body = d.estimation.face, d.estimation.body
+            out.append(DetectionOut(
+                filename=d.source.filename,
+                detect_time=(d.source.detect_time or request.event_time or now).isoformat(),
+                detect_ts=d.source.detect_ts, image_origin=d.source.image_origin,
+                samples=SamplesOut(
+                    face=SampleOut(detection=_shown(face), sample_id=d.face_sample,
+                                   url=f"/6/samples/faces/{d.face_sample}" if d.face_sample else None) if face else None,
+                    body=SampleOut(detection=_shown(body), sample_id=d.body_sample,
+                                   url=f"/6/samples/bodies/{d.body_sample}" if d.body_sample else None) if body else None,
+                ),
+            ))
+        return out
+
+    @staticmethod
+    def _luna_event(group: list[_Detection], request: EventRequest, matches: list[MatchOut], tags: list[str],
+                    event_id: UUID, face: StoredFace | None, meta: dict[str, Any] | None, now: datetime) -> LunaEvent:
+        """The stored event, through the events room's own conversion of a handler-shaped event."""
+
+        def sample(entry: Any, sample_id: UUID | None) -> dict[str, Any] | None:
+            if entry is None:
+                return None
+            r = entry.detection.rect
+            rect = {"x": round(r.x), "y": round(r.y), "width": round(r.width), "height": round(r.height)}
+            return {"sample_id": str(sample_id) if sample_id else None, "detection": {"rect": rect}}
+
+        detections = [{
+            "detect_time": (d.source.detect_time or request.event_time or now).isoformat(),
+            "detect_ts": d.source.detect_ts, "image_origin": d.source.image_origin, "filename": d.source.filename,
+            "samples": {"face": sample(d.estimation.face, d.face_sample), "body": sample(d.estimation.body, d.body_sample)},
+        } for d in group if d.estimation is not None]
+        lead = group[0]
+        face_vector, body_vector = lead.face_vector, lead.body_vector
+        own_meta = {**(meta or {}), **(lead.source.meta or {})} if (meta or lead.source.meta) else None
+        raw = RawEvent.model_validate({
+            "detections": detections, "source": request.source, "stream_id": request.stream_id,
+            "location": request.location, "external_id": request.external_id, "user_data": request.user_data,
+            "track_id": request.track_id, "tags": tags, "create_time": request.event_time or now,
+            "end_time": request.event_end_time, "meta": own_meta,
+            "face": {"face_id": face.face_id, "external_id": face.external_id, "lists": face.lists} if face else None,
+            "matches": [{"label": m.label, "candidates": [
+                {"similarity": c.similarity, "face": c.face.model_dump(mode="json")} for c in m.candidates]}
+                for m in matches],
+            "face_attributes": {"descriptor": {"descriptor": encode_raw(face_vector[1]),
+                                               "descriptor_version": face_vector[0]}} if face_vector else None,
+            "body_attributes": {"descriptor": {"descriptor": encode_raw(body_vector[1]),
+                                               "descriptor_version": body_vector[0]}} if body_vector else None,
+        })
+        return event_of_raw(raw, request.account_id, event_id, request.handler_id, now)
+
+    # -- notify ----------------------------------------------------------------------------------------
+    async def _notify(self, policies: Policies, events: list[tuple[GeneratedEvent, LunaEvent]], request: EventRequest,
+                      now: datetime) -> None:
+        policy = policies.storage_policy.notification_policy
+        if not policy.send_notification and not policies.storage_policy.callbacks:
+            return
+        notifications = [
+            EventNotification(
+                account_id=request.account_id, handler_id=request.handler_id, event=event.model_dump(mode="json"),
+                event_create_time=luna.create_time, event_end_time=luna.end_time or luna.create_time,
+                request_id=request.request_id,
+            )
+            for event, luna in events
+            if passes(policy.filters, event.matches) or policies.storage_policy.callbacks
+        ]
+        assert self.notifier is not None
+        try:
+            await self.notifier.publish(notifications)
+        except Exception:  # noqa: BLE001 - the events are made and stored; a notification is best effort
+            log.exception("event notifications not published", extra={"handler_id": str(request.handler_id)})
