@@ -50,7 +50,10 @@ class FaceAttributesOut(Body):
 
 
 class CandidateOut(Body):
-    face: Face
+    """A candidate face, or a candidate event in LUNA's stored-event shape."""
+
+    face: Face | None = None
+    event: dict[str, Any] | None = None
     similarity: float = Field(ge=0, le=1)
 
 

@@ -9,12 +9,13 @@ A detection filtered out by a policy is stored nowhere and appears in ``filtered
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from schemas.base import Body
+from schemas.faces import EventCandidateFilters
 
 Flag = Literal[0, 1]
 HandlerType = Literal[0, 1, 2]  # 0 static, 1 dynamic (policies per request), 2 lambda
@@ -141,13 +142,25 @@ class MatchCandidates(Body):
     face_ids: list[UUID] | None = Field(None, min_length=1, max_length=1000)
 
 
+def _origin(value: object) -> str:
+    origin = value.get("origin") if isinstance(value, dict) else getattr(value, "origin", None)
+    return "events" if origin == "events" else "faces"
+
+
+Candidates = Annotated[
+    Annotated[MatchCandidates, Tag("faces")] | Annotated[EventCandidateFilters, Tag("events")],
+    Discriminator(_origin),
+]
+
+
 class MatchDescriptor(Body):
     descriptor_type: Literal["face", "body"] = "face"
 
 
 class MatchPolicy(Body):
     label: str = Field(min_length=1, max_length=36)
-    candidates: MatchCandidates = Field(default_factory=MatchCandidates)
+    candidates: Candidates = Field(default_factory=MatchCandidates, description=(
+        'Faces (`"origin": "faces"`: a list, face ids) or events (`"origin": "events"`: LUNA\'s event filters).'))
     descriptor: MatchDescriptor = Field(default_factory=MatchDescriptor)
     filters: ObjectFilters = Field(default_factory=ObjectFilters, description="Which detections are matched.")
     limit: int = Field(3, ge=1, description=f"At most {MAX_MATCH_CANDIDATES} (34005 above).")

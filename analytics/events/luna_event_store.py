@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from analytics.events import sql, stats
 from analytics.events.event_table import EventTable, iso_times
@@ -79,6 +79,11 @@ class LunaEventFilters(Body):
     apparent_age__gte: int | None = Field(default=None, ge=0, le=100)
     apparent_age__lt: int | None = Field(default=None, ge=0, le=101)
     meta: list[ContentFilter] = Field(default_factory=list, description="`meta.<path>__<op>:<type>` filters.")
+
+    @field_validator("meta")
+    @classmethod
+    def _on_meta(cls, filters: list[ContentFilter]) -> list[ContentFilter]:
+        return [f.model_copy(update={"column": "meta"}) for f in filters]
 
     def windowed(self, now: datetime) -> LunaEventFilters:
         """LUNA's default window (the last month) unless ids or create-time bounds are given."""

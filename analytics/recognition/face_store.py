@@ -51,10 +51,11 @@ import asyncio
 import json
 import math
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from infra.settings import MilvusSettings
@@ -193,8 +194,12 @@ def check_vector(vector: Sequence[float], version: int) -> None:
 # ---- the store ----
 
 
-class FaceStore:
-    """Faces of one descriptor kind; every method is scoped to ``account_id`` (None: all accounts)."""
+class DescriptorCollections(ABC):
+    """What every store of descriptors in Milvus shares: one collection per descriptor version of one kind,
+    opened (or created) on first use, flushed every LITE_FLUSH_ROWS rows on Milvus Lite, and the worker
+    threads and lock its methods run in. A store names its collections and creates them with its fields."""
+
+    KEY: ClassVar[str]  # the primary key field
 
     def __init__(self, client: Any, settings: MilvusSettings, kind: DescriptorKind = "face") -> None:
         self._client, self._settings, self._kind = client, settings, kind
@@ -204,6 +209,94 @@ class FaceStore:
         self._index: dict[int, str] = {}  # version → index type of each collection opened so far
         self._unflushed: dict[int, int] = {}  # version → rows written since the last flush (Milvus Lite)
         self._lite = "://" not in settings.uri  # a file path (or none): Milvus Lite
+
+    @abstractmethod
+    def _name(self, version: int) -> str:
+        """The collection of ``version``'s descriptors."""
+
+    @abstractmethod
+    def _create(self, name: str, version: int) -> None:
+        """Create the collection with the store's fields and the vector index."""
+
+    def _check_kind(self, version: int) -> None:
+        known = DESCRIPTOR_VERSIONS.get(version)
+        if known is None or known.kind != self._kind:
+            raise ValueError(f"descriptor_version {version} is not a {self._kind} version")
+
+    # ---- synchronous bodies, run one at a time in a worker thread ----
+
+    async def _read(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Searches, queries and inserts of new rows: side by side, in worker threads."""
+        return await asyncio.to_thread(fn, *args)
+
+    async def _locked(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Read-modify-write bodies, one at a time."""
+        async with self._lock:
+            return await asyncio.to_thread(fn, *args)
+
+    def _open(self, version: int, create: bool) -> str | None:
+        """The version's collection name, loaded; None when it does not exist and create is False."""
+        name = self._name(version)
+        if version in self._index:
+            return name
+        with self._opening:
+            if version in self._index:
+                return name
+            if not self._client.has_collection(name):
+                if not create:
+                    return None
+                self._create(name, version)
+            self._client.load_collection(name)  # a collection reopened from disk starts released
+            self._unflushed[version] = 0
+            # The index a collection was created with (an older Selene's FLAT stays FLAT until re-created).
+            self._index[version] = self._client.describe_index(name, _VECTOR_INDEX)["index_type"]
+        return name
+
+    def _wrote(self, version: int, name: str, rows: int) -> None:
+        with self._opening:
+            self._unflushed[version] += rows
+            due = self._lite and self._unflushed[version] >= LITE_FLUSH_ROWS
+            if due:
+                self._unflushed[version] = 0
+        if due:
+            self._client.flush(name)
+
+    def _opened(self) -> list[tuple[int, str]]:
+        return [(v, name) for v in self._versions if (name := self._open(v, create=False))]
+
+    def _hits(
+        self, name: str, version: int, vectors: Sequence[Sequence[float]], limit: int, where: str,
+        fields: list[str], threshold: float,
+    ) -> list[list[tuple[dict[str, Any], float]]]:
+        """Per vector, the rows (``fields``) meeting ``where`` with similarity >= threshold, best first."""
+        hits = self._client.search(
+            name, data=[list(map(float, v)) for v in vectors], limit=limit, filter=where, output_fields=fields,
+            search_params=search_params(self._index[version], metric(version), limit, self._settings.hnsw_ef),
+            consistency_level=CONSISTENCY,
+        )
+        out = []
+        for per_vector in hits:
+            scored = [(hit["entity"], similarity(distance(hit["distance"], version), version)) for hit in per_vector]
+            out.append(sorted((p for p in scored if p[1] >= threshold), key=lambda p: -p[1]))
+        return out
+
+    def _settle(self, name: str) -> None:
+        """Wait until a delete is applied. A Milvus 2.3 server answers a delete without its timestamp, so a
+        Session read would not wait for it; one Strong read does, and every later read sees the delete."""
+        if not self._lite:
+            self._client.query(name, filter=f'{self.KEY} != ""', output_fields=[self.KEY], limit=1, consistency_level="Strong")
+
+
+class FaceStore(DescriptorCollections):
+    """Faces of one descriptor kind; every method is scoped to ``account_id`` (None: all accounts)."""
+
+    KEY = "face_id"
+
+    def _name(self, version: int) -> str:
+        return collection_name(version, self._settings.collection_prefix)
+
+    def _create(self, name: str, version: int) -> None:
+        create_collection(self._client, name, version, self._settings)
 
     async def insert(self, *faces: StoredFace) -> None:
         """Add new faces (face_id must be new) with their vectors."""
@@ -265,52 +358,6 @@ class FaceStore:
             raise ValueError(f"limit must be 1..{_MAX_TOPK}, got {limit}")
         return await self._read(self._search, account_id, version, vectors, list_ids, face_ids, limit, threshold)
 
-    def _check_kind(self, version: int) -> None:
-        known = DESCRIPTOR_VERSIONS.get(version)
-        if known is None or known.kind != self._kind:
-            raise ValueError(f"descriptor_version {version} is not a {self._kind} version")
-
-    # ---- synchronous bodies, run one at a time in a worker thread ----
-
-    async def _read(self, fn: Callable[..., _T], *args: Any) -> _T:
-        """Searches, queries and inserts of new faces: side by side, in worker threads."""
-        return await asyncio.to_thread(fn, *args)
-
-    async def _locked(self, fn: Callable[..., _T], *args: Any) -> _T:
-        """Read-modify-write bodies, one at a time."""
-        async with self._lock:
-            return await asyncio.to_thread(fn, *args)
-
-    def _open(self, version: int, create: bool) -> str | None:
-        """The version's collection name, loaded; None when it does not exist and create is False."""
-        name = collection_name(version, self._settings.collection_prefix)
-        if version in self._index:
-            return name
-        with self._opening:
-            if version in self._index:
-                return name
-            if not self._client.has_collection(name):
-                if not create:
-                    return None
-                create_collection(self._client, name, version, self._settings)
-            self._client.load_collection(name)  # a collection reopened from disk starts released
-            self._unflushed[version] = 0
-            # The index a collection was created with (an older Selene's FLAT stays FLAT until re-created).
-            self._index[version] = self._client.describe_index(name, _VECTOR_INDEX)["index_type"]
-        return name
-
-    def _wrote(self, version: int, name: str, rows: int) -> None:
-        with self._opening:
-            self._unflushed[version] += rows
-            due = self._lite and self._unflushed[version] >= LITE_FLUSH_ROWS
-            if due:
-                self._unflushed[version] = 0
-        if due:
-            self._client.flush(name)
-
-    def _opened(self) -> list[tuple[int, str]]:
-        return [(v, name) for v in self._versions if (name := self._open(v, create=False))]
-
     def _insert(self, faces: Sequence[StoredFace]) -> None:
         by_version: dict[int, list[dict[str, Any]]] = {}
         for face in faces:
@@ -368,12 +415,6 @@ class FaceStore:
                 self._settle(name)
                 deleted += [UUID(r["face_id"]) for r in rows]
         return deleted
-
-    def _settle(self, name: str) -> None:
-        """Wait until a delete is applied. A Milvus 2.3 server answers a delete without its timestamp, so a
-        Session read would not wait for it; one Strong read does, and every later read sees the delete."""
-        if not self._lite:
-            self._client.query(name, filter='face_id != ""', output_fields=["face_id"], limit=1, consistency_level="Strong")
 
     def _query(
         self, account_id: UUID | None, filters: FaceFilters, offset: int, limit: int, with_vectors: bool
@@ -436,21 +477,8 @@ class FaceStore:
             clauses.append(f"array_contains_any(lists, {_strings(list_ids)})")
         if face_ids is not None:
             clauses.append(f"face_id in {_strings(face_ids)}")
-        hits = self._client.search(
-            name, data=[list(map(float, v)) for v in vectors], limit=limit,
-            filter=" and ".join(_scoped(account_id, clauses)), output_fields=_SCALARS,
-            search_params=search_params(self._index[version], metric(version), limit, self._settings.hnsw_ef),
-            consistency_level=CONSISTENCY,
-        )
-        out = []
-        for per_vector in hits:
-            scored = [
-                (_face(hit["entity"], version), similarity(distance(hit["distance"], version), version))
-                for hit in per_vector
-            ]
-            out.append(sorted((p for p in scored if p[1] >= threshold), key=lambda p: -p[1]))
-        return out
-
+        hits = self._hits(name, version, vectors, limit, " and ".join(_scoped(account_id, clauses)), _SCALARS, threshold)
+        return [[(_face(entity, version), score) for entity, score in per_vector] for per_vector in hits]
 
 # ---- row mapping and expression helpers ----
 

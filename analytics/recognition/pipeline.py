@@ -23,7 +23,6 @@ from uuid import UUID
 import httpx
 import numpy as np
 
-from analytics.events.luna_event_store import LunaEventStore
 from analytics.images.samples import SampleStore
 from analytics.recognition.event_inputs import EventInput, EventsBody, download
 from analytics.recognition.face_store import StoredFace
@@ -54,7 +53,7 @@ from schemas.generated_events import (
     SampleOut,
     SamplesOut,
 )
-from schemas.handlers import MatchPolicy, ObjectFilters, Policies
+from schemas.handlers import MatchCandidates, MatchPolicy, ObjectFilters, Policies
 from schemas.luna_events import LunaEvent, RawEvent, event_of_raw
 from schemas.notifications import EventNotification
 from schemas.sdk import Estimation, SdkImage
@@ -146,13 +145,12 @@ def _vector(entry: Any) -> tuple[int, np.ndarray] | None:
 class HandlerPipeline:
     def __init__(
         self, recognition: Recognition, sdk: RemoteSdk, samples: SampleStore, checker: PolicyChecker,
-        events: LunaEventStore | None = None, notifier: EventNotifier | None = None,
+        notifier: EventNotifier | None = None,
     ) -> None:
-        self.recognition = recognition
+        self.recognition = recognition  # its event archive stores the events (warehouse + descriptors)
         self.sdk = sdk
         self.samples = samples
         self.checker = checker
-        self.events = events
         self.notifier = notifier
         self._saving: set[asyncio.Task[None]] = set()  # events saved without waiting (wait_saving=0)
 
@@ -298,17 +296,22 @@ class HandlerPipeline:
     async def _match(self, policy: MatchPolicy, vector: tuple[int, np.ndarray], account_id: UUID) -> MatchOut:
         candidates = policy.candidates
         try:
-            [found] = await self.recognition.store.search(
-                account_id, vector[0], [vector[1].tolist()],
-                list_ids=None if candidates.list_id is None else [candidates.list_id], face_ids=candidates.face_ids,
-                limit=policy.limit, threshold=policy.threshold,
-            )
+            if isinstance(candidates, MatchCandidates):
+                [faces] = await self.recognition.store.search(
+                    account_id, vector[0], [vector[1].tolist()],
+                    list_ids=None if candidates.list_id is None else [candidates.list_id],
+                    face_ids=candidates.face_ids, limit=policy.limit, threshold=policy.threshold,
+                )
+                found = [CandidateOut(face=to_face(face), similarity=round(s, 6)) for face, s in faces]
+            else:
+                [events] = await self.recognition.archive().match(
+                    account_id, vector[0], [vector[1].tolist()], candidates, policy.limit, policy.threshold)
+                found = [CandidateOut(event=m.event, similarity=m.similarity) for m in events]
         except SeleneError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the face store is down: LUNA's database error, nothing stored yet
+        except Exception as exc:  # noqa: BLE001 - a store is down: LUNA's database error, nothing stored yet
             raise SeleneError(DB_CONNECT_ERROR) from exc
-        return MatchOut(label=policy.label, candidates=[
-            CandidateOut(face=to_face(face), similarity=round(s, 6)) for face, s in found])
+        return MatchOut(label=policy.label, candidates=found)
 
     # -- one event: match, tags, storage -------------------------------------------------------------
     async def _event(
@@ -374,9 +377,9 @@ class HandlerPipeline:
             created.face = face.face_id
             await self.recognition.store.insert(face)
         luna_event = self._luna_event(group, request, matches, tags, event_id, face, meta, now)
-        if stored_event and self.events is not None:
+        if stored_event:
             if storage.event_policy.wait_saving:
-                await self.events.save([luna_event])
+                await self.recognition.archive().save([luna_event])
             else:
                 task = asyncio.create_task(self._save_later(luna_event))
                 self._saving.add(task)
@@ -390,9 +393,8 @@ class HandlerPipeline:
         return sample_id
 
     async def _save_later(self, event: LunaEvent) -> None:
-        assert self.events is not None
         try:
-            await self.events.save([event])
+            await self.recognition.archive().save([event])
         except Exception:  # noqa: BLE001 - wait_saving=0: the client was answered already
             log.exception("event not saved", extra={"event_id": str(event.event_id)})
 
@@ -456,9 +458,8 @@ class HandlerPipeline:
             "track_id": request.track_id, "tags": tags, "create_time": request.event_time or now,
             "end_time": request.event_end_time, "meta": own_meta,
             "face": {"face_id": face.face_id, "external_id": face.external_id, "lists": face.lists} if face else None,
-            "matches": [{"label": m.label, "candidates": [
-                {"similarity": c.similarity, "face": c.face.model_dump(mode="json")} for c in m.candidates]}
-                for m in matches],
+            "matches": [{"label": m.label, "candidates": [c.model_dump(mode="json", exclude_none=True) for c in m.candidates]}
+                        for m in matches],
             "face_attributes": {"descriptor": {"descriptor": encode_raw(face_vector[1]),
                                                "descriptor_version": face_vector[0]}} if face_vector else None,
             "body_attributes": {"descriptor": {"descriptor": encode_raw(body_vector[1]),

@@ -15,7 +15,7 @@ from schemas.errors import (
     SeleneError,
 )
 from schemas.faces import FaceList
-from schemas.handlers import MAX_MATCH_CANDIDATES, DetectPolicy, ObjectFilters, Policies
+from schemas.handlers import MAX_MATCH_CANDIDATES, DetectPolicy, MatchCandidates, ObjectFilters, Policies
 from streams.models.estimators.registry import BY_FLAG, require
 
 # detect_policy flags that name one registry estimator (the registry knows LUNA's flag names).
@@ -95,14 +95,16 @@ class PolicyChecker:
         for match in policies.match_policy:
             if match.limit > MAX_MATCH_CANDIDATES:
                 raise SeleneError(CANDIDATES_LIMIT_EXCEEDED, match.limit, MAX_MATCH_CANDIDATES)
-            if match.descriptor.descriptor_type == "body" and match.candidates.origin == "faces":
-                raise SeleneError(BAD_INPUT_DATA, f"match policy {match.label!r}: faces hold face descriptors only")
+            if match.descriptor.descriptor_type == "body":
+                raise SeleneError(BAD_INPUT_DATA, f"match policy {match.label!r}: faces and events are matched "
+                                  "by their face descriptors")
         labels = {m.label for m in policies.match_policy}
         for filters in _filters(policies):
             unknown = {m.label for m in filters.match or []} - labels
             if unknown:
                 raise SeleneError(BAD_INPUT_DATA, f"filters name match labels no match policy has: {sorted(unknown)}")
-        named = [m.candidates.list_id for m in policies.match_policy if m.candidates.list_id is not None]
+        named = [m.candidates.list_id for m in policies.match_policy
+                 if isinstance(m.candidates, MatchCandidates) and m.candidates.list_id is not None]
         named += [link.list_id for link in policies.storage_policy.face_policy.link_to_lists_policy]
         for list_id in named:
             found = await self.lists.get(list_id)

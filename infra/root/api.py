@@ -17,11 +17,12 @@ from agents.video_manager.manager import VideoManager
 from agents.video_manager.preview import Previews
 from agents.video_manager.registry import Registry
 from analytics.events import sink
-from analytics.events.luna_event_store import LunaEventStore
 from analytics.events.setup import open_warehouse
 from analytics.events.warehouse import Warehouse
 from analytics.images.local_disk import LocalDiskStorage
 from analytics.images.samples import SampleStore
+from analytics.events.luna_event_store import LunaEventStore
+from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.handlers import Handlers, open_handlers
 from analytics.recognition.notifier import EventNotifier
@@ -155,7 +156,8 @@ async def serve() -> None:
     results = LiveResults(broker.bootstrap, manager.manager, manager_settings, api.ws_queue_size)
     await results.start()
     faces = FaceStore(milvus, MilvusSettings())
-    recognition = Recognition(faces, open_lists(manager.redis))
+    events = EventArchive(LunaEventStore(warehouse), EventDescriptorStore(milvus, MilvusSettings()))
+    recognition = Recognition(faces, open_lists(manager.redis), events)
     matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, MatcherSettings())
     matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
     images = ImageStoreSettings()
@@ -167,7 +169,7 @@ async def serve() -> None:
     notifier = EventNotifier(broker.bootstrap)
     await notifier.start()
     checker = PolicyChecker(recognition.lists)
-    pipeline = HandlerPipeline(recognition, sdk, samples, checker, LunaEventStore(warehouse), notifier)
+    pipeline = HandlerPipeline(recognition, sdk, samples, checker, notifier)
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
         recognition=recognition, sdk=sdk, previews=previews, samples=samples,

@@ -1,6 +1,7 @@
 """The recognition service's REST routes."""
 
-from analytics.recognition.routes import faces, handler_events, handlers, lists, matcher
+from analytics.recognition.routes import events_raw, faces, handler_events, handlers, lists, matcher
 from infra.http.mount import Mount
 
-MOUNTS = (Mount(faces.router), Mount(lists.router), Mount(matcher.router), Mount(handlers.router), Mount(handler_events.router))
+MOUNTS = (Mount(faces.router), Mount(lists.router), Mount(matcher.router), Mount(events_raw.router),
+          Mount(handlers.router), Mount(handler_events.router))

@@ -24,6 +24,7 @@ from analytics.events.chdb_warehouse import ChdbWarehouse
 from analytics.images.local_disk import LocalDiskStorage
 from analytics.images.samples import SampleStore
 from analytics.events.luna_event_store import LunaEventStore
+from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.handlers import Handlers, open_handlers
 from analytics.recognition.notifier import EventNotifier
@@ -100,8 +101,9 @@ async def start_manager(
     await results.start()
     recognition = None
     if milvus is not None:
-        store = FaceStore(milvus, MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_"))
-        recognition = Recognition(store, open_lists(parts.redis, prefix))
+        collections = MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_")
+        events = EventArchive(LunaEventStore(warehouse), EventDescriptorStore(milvus, collections))
+        recognition = Recognition(FaceStore(milvus, collections), open_lists(parts.redis, prefix), events)
     previews = Previews(broker.bootstrap)
     samples = SampleStore(LocalDiskStorage(Path(tempfile.mkdtemp(prefix="selene-images-"))))
     await samples.start()
@@ -114,7 +116,7 @@ async def start_manager(
     if recognition is not None:
         checker = PolicyChecker(recognition.lists)
         assert context.sdk is not None
-        pipeline = HandlerPipeline(recognition, context.sdk, samples, checker, LunaEventStore(warehouse), notifier)
+        pipeline = HandlerPipeline(recognition, context.sdk, samples, checker, notifier)
         context.handlers = Handlers(open_handlers(parts.redis, prefix), checker, pipeline)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
