@@ -21,8 +21,6 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from analytics.events.chdb_warehouse import ChdbWarehouse
-from analytics.events.luna_event_store import LunaEventStore
 from infra.settings import BrokerSettings
 from schemas.topics import EVENT_NOTIFICATIONS
 from tests.integration.video_manager.conftest import Manager, new_account
@@ -61,7 +59,7 @@ async def next_notification(consumer: AIOKafkaConsumer, event_id: str) -> dict[s
     return await asyncio.wait_for(find(), 30)
 
 
-async def test_the_tutorial_flow(vm: Manager, warehouse: ChdbWarehouse, broker: BrokerSettings) -> None:
+async def test_the_tutorial_flow(vm: Manager, broker: BrokerSettings) -> None:
     headers = await new_account(vm)
     # 1. A list.
     created = await vm.http.post("/6/lists", json={"user_data": "employees"}, headers=headers)
@@ -108,12 +106,16 @@ async def test_the_tutorial_flow(vm: Manager, warehouse: ChdbWarehouse, broker: 
         sample = detection["samples"]["face"]
         assert sample["url"] == f"/6/samples/faces/{sample['sample_id']}"
         assert sample["detection"]["rect"]["width"] > 20 and "warp" not in sample["detection"]
-        # The stored event: the match, the sample, the handler, the tags.
-        stored = await LunaEventStore(warehouse).get(uuid.UUID(event["event_id"]), {await account_id(vm, headers)})
-        assert stored is not None
-        assert (stored["handler_id"], stored["source"], stored["tags"]) == (handler_id, "door-1", ["entrance", "employee"])
+        # 6. GET /6/events shows the stored event: the match, the sample, the handler, the tags.
+        listed = await vm.http.get("/6/events", params={"handler_ids": handler_id}, headers=headers)
+        assert listed.status_code == 200, listed.text
+        [stored] = listed.json()["events"]
+        assert (stored["event_id"], stored["handler_id"], stored["source"]) == (event["event_id"], handler_id, "door-1")
+        assert stored["tags"] == ["entrance", "employee"] and stored["external_id"] == "visit-1"
         assert stored["top_match"]["face_id"] == roxanne and stored["top_match"]["label"] == "employees"
         assert stored["face_detections"][0]["sample_id"] == sample["sample_id"]
+        one = await vm.http.get(f"/6/events/{event['event_id']}", headers=headers)
+        assert one.status_code == 200 and one.json()["match_result"][0]["candidates"][0]["face"]["face_id"] == roxanne
         # The notification the sender fans out: LUNA's Sender message.
         message = await next_notification(consumer, event["event_id"])
         assert (message["handler_id"], message["event"]["matches"][0]["candidates"][0]["face"]["face_id"]) == (handler_id, roxanne)
