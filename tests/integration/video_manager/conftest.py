@@ -68,6 +68,7 @@ class Manager:
     url: str
     previews: Previews
     admin: dict[str, str] = field(default_factory=lambda: basic(*ADMIN))
+    context: ApiContext | None = None  # what the app serves from, for tests that look behind the API
 
     async def create_stream(self, analytics: tuple[str, ...] = ("people_count",), **extra: Any) -> str:
         body = {"data": {"type": "videofile", "reference": "file:///video.mp4"}, "analytics": [{"name": a} for a in analytics], **extra}
@@ -141,7 +142,7 @@ async def start_manager(
             context.sdk.close()
         await notifier.stop()
 
-    return Manager(http, parts, url, previews), stop
+    return Manager(http, parts, url, previews, context=context), stop
 
 
 @pytest.fixture(scope="module")
