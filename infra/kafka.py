@@ -1,4 +1,4 @@
-"""Kafka plumbing shared by every process: topic creation and a cheap liveness probe."""
+"""Kafka plumbing shared by every process: topic creation, a cheap liveness probe, consumer positions."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import logging
 import struct
 
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -18,6 +19,15 @@ log = logging.getLogger(__name__)
 def consumer_options() -> dict[str, int]:
     """Options every Selene consumer shares (see BrokerSettings.fetch_max_wait_ms)."""
     return {"fetch_max_wait_ms": BrokerSettings().fetch_max_wait_ms}
+
+
+async def wait_for_positions(consumer: AIOKafkaConsumer) -> None:
+    """Wait until a started group-less consumer knows where it reads each partition from, so that
+    nothing sent after this returns is missed (``auto_offset_reset="latest"`` resolves lazily)."""
+    while not consumer.assignment():
+        await consumer.getmany(timeout_ms=100)
+    for partition in consumer.assignment():
+        await consumer.position(partition)
 
 
 def partitions_for(spec: TopicSpec, stream_partitions: int) -> int:

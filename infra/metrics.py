@@ -52,6 +52,14 @@ RESTARTS = Counter(
     "selene_restarts", "Restarts: of a stream by its autorestart policy (part=stream), or of an embedded service.",
     ["part"],
 )
+WS_DROPPED = Counter(
+    "selene_ws_messages_dropped", "Messages a slow websocket client lost (oldest first), per kind of websocket.",
+    ["socket"],
+)
+SENDER_CALLBACKS = Counter(
+    "selene_sender_callbacks", "Handler callbacks the sender delivered, per outcome (sent, retried, dead_letter).",
+    ["outcome"],
+)
 
 
 def serve_metrics(host: str, port: int, part: str) -> bool:

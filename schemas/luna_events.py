@@ -25,6 +25,7 @@ from schemas.descriptor_formats import decode_descriptor
 from schemas.descriptors import DESCRIPTOR_VERSIONS, DescriptorKind
 from schemas.detections import TrackId
 from schemas.faces import RawDescriptor
+from schemas.sdk import Rect
 from schemas.streams import Location
 
 MAX_RAW_EVENT_DETECTIONS = 100  # LUNA's raw_event_detections_limit
@@ -61,15 +62,6 @@ def _tags(tags: list[str] | None) -> list[str] | None:
     if tags is not None and any(len(t) > 36 for t in tags):
         raise ValueError("a tag is at most 36 characters")
     return tags
-
-
-class Rect(Body):
-    """LUNA's ``rect``: a box in source-image pixels, top-left ``x``, ``y``."""
-
-    x: int
-    y: int
-    width: int = Field(ge=0)
-    height: int = Field(ge=0)
 
 
 class DetectionBox(Body):
@@ -221,6 +213,8 @@ class RawSample(Message):
 
 
 class RawSamples(Message):
+    """``detections[].samples``: the face and the body of one image."""
+
     face: RawSample | None = None
     body: RawSample | None = None
 
@@ -244,11 +238,15 @@ class RawFace(Message):
 
 
 class Ethnicities(Message):
+    """``basic_attributes.ethnicities``: the predominant one becomes ``ethnic_group``."""
+
     predominant_ethnicity: Literal["african_american", "indian", "asian", "caucasian"] | None = None
     estimations: dict[str, float] | None = None
 
 
 class RawBasicAttributes(Message):
+    """``face_attributes.basic_attributes``: age, gender (0 female, 1 male), ethnicities."""
+
     age: int | None = Field(default=None, ge=0, le=255)
     gender: Gender | None = None
     ethnicities: Ethnicities | None = None

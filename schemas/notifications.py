@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import Field
 
 from schemas.base import Message
+from schemas.callbacks import MAX_CALLBACKS, EventCallback
 
 
 class EventNotification(Message):
@@ -22,3 +23,7 @@ class EventNotification(Message):
     event_create_time: datetime = Field(alias="event-create-time")
     event_end_time: datetime = Field(alias="event-end-time")
     request_id: str | None = Field(None, alias="Luna-Request-id")
+    # The handler's ``storage_policy.callbacks``, so the sender needs no handler read. A handler's
+    # deprecated ``notification_policy`` whose filters passed travels as a ``luna-ws-notification``
+    # callback without filters; an event with no ws callback reaches no /6/ws subscriber.
+    callbacks: list[EventCallback] = Field(default_factory=list, max_length=MAX_CALLBACKS)

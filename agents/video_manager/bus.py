@@ -16,7 +16,7 @@ from schemas.errors import MESSAGE_INVALID
 from schemas.streams import StreamConfig
 from schemas.topics import AGENT_FEEDBACK, DEAD_LETTER, STREAM_COMMANDS, STREAM_CONFIGS
 from infra.dead_letter import dead_letter_for
-from infra.kafka import consumer_options
+from infra.kafka import consumer_options, wait_for_positions
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +58,6 @@ class Bus:
     async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         letter = dead_letter_for(record, MESSAGE_INVALID, reason, "video-manager")
         await self._send(DEAD_LETTER.name, record.topic, letter)
-
-
-async def wait_for_positions(consumer: AIOKafkaConsumer) -> None:
-    """Wait until a started group-less consumer knows where it reads each partition from, so that
-    nothing sent after this returns is missed (``auto_offset_reset="latest"`` resolves lazily)."""
-    while not consumer.assignment():
-        await consumer.getmany(timeout_ms=100)
-    for partition in consumer.assignment():
-        await consumer.position(partition)
 
 
 async def consume_agent_messages(

@@ -25,10 +25,10 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from agents.video_manager.bus import wait_for_positions
 from agents.video_manager.callbacks import CallbackSender
 from agents.video_manager.manager import VideoManager
-from infra.kafka import consumer_options
+from infra.http.websocket import GOING_AWAY, Close, MessageQueue
+from infra.kafka import consumer_options, wait_for_positions
 from infra.logs import for_stream
 from infra.settings import ManagerSettings
 from schemas.analytics import AnalyticCallback, HttpCallback
@@ -42,7 +42,6 @@ from schemas.topics import ANALYTICS_EVENTS, MATCHES, STREAM_CONFIGS
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 _CALLBACKS = TypeAdapter(list[AnalyticCallback])
-GOING_AWAY = 1001  # websocket close code: the server stops
 STREAM_GONE = 4404  # websocket close code: the stream was deleted (4000 + the HTTP status of 11020)
 
 
@@ -89,36 +88,6 @@ def _http_callbacks(stream_id: UUID, parameters: dict[str, Any]) -> tuple[HttpCa
     return tuple(c for c in callbacks if isinstance(c, HttpCallback) and c.enable)
 
 
-@dataclass(frozen=True)
-class Close:
-    """The last item of a subscription: close the websocket with ``code``, after sending ``body``."""
-
-    code: int
-    body: str | None = None
-
-
-class Subscription:
-    """One websocket client's queue. It is bounded, so a slow client loses its oldest messages instead
-    of holding up the others (or the consumer)."""
-
-    def __init__(self, stream_id: UUID, size: int) -> None:
-        self.stream_id = stream_id
-        self.dropped = 0
-        self._queue: asyncio.Queue[str | Close] = asyncio.Queue(size)
-
-    def put(self, item: str | Close) -> None:
-        if self._queue.full():
-            self._queue.get_nowait()
-            self.dropped += 1
-            if self.dropped == 1 or self.dropped % 100 == 0:
-                for_stream(log, self.stream_id).warning("slow websocket client, oldest messages dropped",
-                                                        extra={"dropped": self.dropped})
-        self._queue.put_nowait(item)
-
-    async def get(self) -> str | Close:
-        return await self._queue.get()
-
-
 class LiveResults:
     def __init__(self, bootstrap: str, manager: VideoManager, settings: ManagerSettings, queue_size: int) -> None:
         self._bootstrap = bootstrap
@@ -126,7 +95,7 @@ class LiveResults:
         self._queue_size = queue_size
         self._sender = CallbackSender(settings, "result callback")
         self._views: dict[UUID, StreamView | None] = {}  # None: deleted (or never registered), so not read again
-        self._subscribers: dict[UUID, set[Subscription]] = {}
+        self._subscribers: dict[UUID, set[MessageQueue]] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -152,12 +121,12 @@ class LiveResults:
         await self._sender.close()
 
     @contextmanager
-    def subscribe(self, stream: Stream) -> Iterator[Subscription]:
+    def subscribe(self, stream: Stream) -> Iterator[MessageQueue]:
         """Subscribe a websocket client to ``stream`` (just read, so the freshest view); its first
         message is the stream's current status."""
         view = StreamView.of(stream)
         self._views[stream.stream_id] = view
-        subscription = Subscription(stream.stream_id, self._queue_size)
+        subscription = MessageQueue(self._queue_size, "stream", {"stream_id": str(stream.stream_id)})
         subscription.put(json.dumps(view.message()))
         self._subscribers.setdefault(stream.stream_id, set()).add(subscription)
         try:

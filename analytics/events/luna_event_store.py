@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import Field, field_validator
@@ -31,6 +31,11 @@ _LOCATION = ("city", "area", "district", "street", "house_number")
 _JSON_FIELDS = ("attach_result", "top_match", "match_result", "face_detections", "body_detections",
                 "body_basic_attributes", "upper_body", "lower_body", "accessories", "meta")
 _UUIDS = ("event_id", "account_id", "handler_id", "stream_id", "face_id")
+
+
+def _code(low: int, high: int) -> Any:
+    """An enum code (from the query string's text too: LUNA's codes are numbers)."""
+    return Annotated[int, Field(ge=low, le=high)]
 
 
 class LunaEventFilters(Body):
@@ -69,13 +74,13 @@ class LunaEventFilters(Body):
     top_similar_object_similarity__lt: float | None = Field(default=None, ge=0, le=1)
     age__gte: int | None = Field(default=None, ge=0, le=255)
     age__lt: int | None = Field(default=None, ge=0, le=256)
-    gender: Literal[0, 1] | Null | None = None
-    emotions: list[Literal[1, 2, 3, 4, 5, 6, 7] | Null] | None = None
-    masks: list[Literal[1, 2, 3] | Null] | None = None
-    ethnic_groups: list[Literal[1, 2, 3, 4] | Null] | None = None
-    liveness: list[Literal[0, 1, 2] | Null] | None = None
-    deepfake: list[Literal[0, 1] | Null] | None = None
-    apparent_gender: list[Literal[0, 1, 2] | Null] | None = None
+    gender: _code(0, 1) | Null | None = None
+    emotions: list[_code(1, 7) | Null] | None = None
+    masks: list[_code(1, 3) | Null] | None = None
+    ethnic_groups: list[_code(1, 4) | Null] | None = None
+    liveness: list[_code(0, 2) | Null] | None = None
+    deepfake: list[_code(0, 1) | Null] | None = None
+    apparent_gender: list[_code(0, 2) | Null] | None = None
     apparent_age__gte: int | None = Field(default=None, ge=0, le=100)
     apparent_age__lt: int | None = Field(default=None, ge=0, le=101)
     meta: list[ContentFilter] = Field(default_factory=list, description="`meta.<path>__<op>:<type>` filters.")

@@ -11,8 +11,8 @@ from fastapi.responses import StreamingResponse
 
 from agents.video_manager.manager import VideoManager
 from agents.video_manager.preview import Previews
-from agents.video_manager.routes.stream_ws import with_token
 from infra.auth.authenticator import Authenticator
+from infra.http.websocket import with_token
 from schemas.errors import SERVICE_UNAVAILABLE, SeleneError
 from schemas.streams import Stream
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Protocol
 from uuid import UUID
 
-from fastapi import APIRouter, Request, WebSocket
-from starlette.requests import HTTPConnection
-from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
+from fastapi import APIRouter, WebSocket
 
-from agents.video_manager.live_results import Close, LiveResults, Subscription
+from agents.video_manager.live_results import LiveResults
 from agents.video_manager.manager import VideoManager
 from infra.auth.authenticator import Authenticator
+from infra.http.websocket import serve_queue, with_token
 from schemas.errors import SERVICE_UNAVAILABLE, SeleneError
 from schemas.streams import Stream
 
@@ -50,7 +48,7 @@ async def stream_ws(websocket: WebSocket, stream_id: UUID, account_id: UUID | No
         return
     assert context.results is not None
     with context.results.subscribe(stream) as subscription:
-        await _serve(websocket, subscription)
+        await serve_queue(websocket, subscription)
 
 
 async def _readable_stream(
@@ -61,42 +59,3 @@ async def _readable_stream(
     principal = await context.auth.authenticate(with_token(websocket, token))
     principal.require("video_stream", "view")
     return (await context.manager.streams.get(stream_id, principal.readable(account_id))).stream
-
-
-def with_token(connection: HTTPConnection, token: str | None) -> Request:
-    """A websocket handshake or a request as the authenticator reads requests (headers only), with a
-    ``token`` query parameter as a Bearer header when there is no Authorization header (browsers cannot
-    set headers on a websocket or an ``<img>``)."""
-    headers = list(connection.scope["headers"])
-    if token and "authorization" not in connection.headers:
-        headers.append((b"authorization", f"Bearer {token}".encode()))
-    return Request({"type": "http", "method": "GET", "headers": headers})
-
-
-async def _serve(websocket: WebSocket, subscription: Subscription) -> None:
-    """Send the subscription's messages until the client leaves or the subscription closes."""
-    sending = asyncio.create_task(_send(websocket, subscription))
-    listening = asyncio.create_task(_until_disconnect(websocket))
-    done, pending = await asyncio.wait({sending, listening}, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    for task in done:
-        task.result()
-
-
-async def _send(websocket: WebSocket, subscription: Subscription) -> None:
-    try:
-        while not isinstance(item := await subscription.get(), Close):
-            await websocket.send_text(item)
-        if item.body is not None:
-            await websocket.send_text(item.body)
-        await websocket.close(code=item.code)
-    except (WebSocketDisconnect, WebSocketDisconnected):
-        pass  # the client left while we were sending
-
-
-async def _until_disconnect(websocket: WebSocket) -> None:
-    """Clients send nothing that matters; reading tells when they leave."""
-    while (await websocket.receive())["type"] != "websocket.disconnect":
-        pass

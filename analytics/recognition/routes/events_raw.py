@@ -17,9 +17,8 @@ from analytics.recognition.routes.deps import recognition
 from analytics.recognition.service import Recognition
 from infra.auth.access import access
 from infra.auth.authenticator import Principal
-from infra.http.deps import reason
 from schemas import base
-from schemas.errors import JSON_INVALID, SeleneError
+from schemas.errors import JSON_PATH_INVALID, SeleneError
 from schemas.luna_events import RawEvent, event_of_raw
 
 router = APIRouter(tags=["events"])
@@ -58,8 +57,9 @@ async def save_events(
     now = datetime.now(UTC)
     try:
         events = [event_of_raw(raw, caller.account_id, uuid.uuid4(), handler_id, now) for raw in raws]
-    except ValidationError as exc:
-        raise SeleneError(JSON_INVALID, reason(exc)) from None
+    except ValidationError as exc:  # the event the body makes is inconsistent (a face version as a body's ...)
+        first = exc.errors()[0]
+        raise SeleneError(JSON_PATH_INVALID, ".".join(str(p) for p in first["loc"]), first["msg"]) from None
     await archive.save(events)
     saved = [SavedEvent(event_id=e.event_id, url=f"/6/events/{e.event_id}") for e in events]
     return SavedEvents(events=saved) if isinstance(body, RawEvents) else saved[0]

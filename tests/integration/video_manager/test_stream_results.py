@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from agents.video_manager.bus import wait_for_positions
+from infra.kafka import wait_for_positions
 from analytics.recognition.face_store import FaceStore, StoredFace
 from analytics.recognition.track_matcher import TrackMatcher
 from infra.process import free_port

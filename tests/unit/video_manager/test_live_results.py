@@ -1,30 +1,16 @@
-"""The pieces of live results that need no broker: a slow client's bounded queue, the cached view, the
-shape of a watch-list match on the websocket."""
+"""The pieces of live results that need no broker: the cached view, the shape of a watch-list match on
+the websocket (a slow client's bounded queue: tests/unit/infra/test_websocket.py)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
-from agents.video_manager.live_results import (
-    Close,
-    StreamView,
-    Subscription,
-    match_results,
-)
+from agents.video_manager.live_results import StreamView, match_results
 from schemas.events import ListMatch
 from schemas.recognition import TrackMatches
 from schemas.status import StreamStatus
 from schemas.streams import Stream, StreamAnalytic
-
-
-async def test_a_slow_client_loses_its_oldest_messages() -> None:
-    subscription = Subscription(uuid.uuid4(), size=2)
-    for text in ("a", "b", "c"):
-        subscription.put(text)
-    subscription.put(Close(1001))
-    assert subscription.dropped == 2
-    assert [await subscription.get(), await subscription.get()] == ["c", Close(1001)]
 
 
 def test_view_keeps_each_analytics_enabled_http_callbacks() -> None:
