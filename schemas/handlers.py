@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from schemas.base import Body
+from schemas.callbacks import MAX_CALLBACKS, EventCallback
 from schemas.faces import EventCandidateFilters
 
 Flag = Literal[0, 1]
@@ -225,7 +226,8 @@ class StoragePolicy(Body):
     face_policy: FacePolicy = Field(default_factory=FacePolicy)
     event_policy: EventPolicy = Field(default_factory=EventPolicy)
     notification_policy: NotificationPolicy = Field(default_factory=NotificationPolicy)
-    callbacks: list[dict[str, Any]] = Field(default_factory=list, max_length=30)
+    callbacks: list[EventCallback] = Field(default_factory=list, max_length=MAX_CALLBACKS, description=(
+        "Where the sender delivers each event (http webhooks, luna-ws-notification), each with its filters."))
 
 
 class Policies(Body):

@@ -55,6 +55,7 @@ from schemas.generated_events import (
 )
 from schemas.handlers import MatchCandidates, MatchPolicy, ObjectFilters, Policies
 from schemas.luna_events import LunaEvent, RawEvent, event_of_raw
+from schemas.callbacks import WsNotificationCallback
 from schemas.notifications import EventNotification
 from schemas.sdk import Estimation, SdkImage
 from schemas.streams import Location
@@ -470,18 +471,23 @@ class HandlerPipeline:
     # -- notify ----------------------------------------------------------------------------------------
     async def _notify(self, policies: Policies, events: list[tuple[GeneratedEvent, LunaEvent]], request: EventRequest,
                       now: datetime) -> None:
-        policy = policies.storage_policy.notification_policy
-        if not policy.send_notification and not policies.storage_policy.callbacks:
+        """One notification per event, saved or not, carrying the callbacks the sender delivers it to: the
+        handler's, plus a filterless ws callback for the deprecated notification policy when it passes."""
+        storage = policies.storage_policy
+        notifications = []
+        for event, luna in events:
+            callbacks = [c for c in storage.callbacks if c.enable]
+            policy = storage.notification_policy
+            if policy.send_notification and passes(policy.filters, event.matches):
+                callbacks.append(WsNotificationCallback(type="luna-ws-notification"))
+            if callbacks:
+                notifications.append(EventNotification(
+                    account_id=request.account_id, handler_id=request.handler_id, event=event.model_dump(mode="json"),
+                    event_create_time=luna.create_time, event_end_time=luna.end_time or luna.create_time,
+                    request_id=request.request_id, callbacks=callbacks,
+                ))
+        if not notifications:
             return
-        notifications = [
-            EventNotification(
-                account_id=request.account_id, handler_id=request.handler_id, event=event.model_dump(mode="json"),
-                event_create_time=luna.create_time, event_end_time=luna.end_time or luna.create_time,
-                request_id=request.request_id,
-            )
-            for event, luna in events
-            if passes(policy.filters, event.matches) or policies.storage_policy.callbacks
-        ]
         assert self.notifier is not None
         try:
             await self.notifier.publish(notifications)

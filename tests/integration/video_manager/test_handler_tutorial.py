@@ -120,5 +120,7 @@ async def test_the_tutorial_flow(vm: Manager, broker: BrokerSettings) -> None:
         message = await next_notification(consumer, event["event_id"])
         assert (message["handler_id"], message["event"]["matches"][0]["candidates"][0]["face"]["face_id"]) == (handler_id, roxanne)
         assert message["event-create-time"] and message["account_id"] == str(await account_id(vm, headers))
+        # The deprecated notification policy (on by default) reaches the /6/ws subscribers as a ws callback.
+        assert message["callbacks"] == [{"type": "luna-ws-notification", "enable": 1, "filters": message["callbacks"][0]["filters"]}]
     finally:
         await consumer.stop()
