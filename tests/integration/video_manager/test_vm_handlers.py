@@ -127,3 +127,17 @@ async def test_policies_that_cannot_run_here_are_refused(vm: Manager) -> None:
 async def test_features_lists_the_handlers_component(vm: Manager) -> None:
     features = (await vm.http.get("/6/features", headers=vm.admin)).json()
     assert features["components"]["handlers"] is True
+
+
+async def test_a_token_needs_the_handler_permission(vm: Manager) -> None:
+    headers = await new_account(vm)
+    created = await vm.http.post("/6/handlers", json={"handler_type": 1}, headers=headers)
+    handler_id = created.json()["handler_id"]
+    for permissions, allowed in (({"face": ["view"]}, False), ({"handler": ["view"]}, True)):
+        made = await vm.http.post("/6/tokens", json={"permissions": permissions}, headers=headers)
+        assert made.status_code == 201, made.text
+        token = {"Authorization": f"Bearer {made.json()['token']}"}
+        read = await vm.http.get(f"/6/handlers/{handler_id}", headers=token)
+        assert read.status_code == (200 if allowed else 403), read.text
+        written = await vm.http.post("/6/handlers", json={"handler_type": 1}, headers=token)
+        assert written.status_code == 403 and written.json()["error_code"] == 11059
