@@ -158,7 +158,7 @@ class MatchDescriptor(Body):
     descriptor_type: Literal["face", "body"] = "face"
 
 
-class MatchPolicy(Body):
+class HandlerMatchPolicy(Body):
     label: str = Field(min_length=1, max_length=36)
     candidates: Candidates = Field(default_factory=MatchCandidates, description=(
         'Faces (`"origin": "faces"`: a list, face ids) or events (`"origin": "events"`: LUNA\'s event filters).'))
@@ -211,7 +211,7 @@ class EventPolicy(Body):
     filters: ObjectFilters = Field(default_factory=ObjectFilters)
 
 
-class NotificationPolicy(Body):
+class HandlerNotificationPolicy(Body):
     """Deprecated by LUNA in favour of a ``luna-ws-notification`` callback (both: sent twice)."""
 
     send_notification: Flag = 1
@@ -225,7 +225,7 @@ class StoragePolicy(Body):
     attribute_policy: AttributePolicy = Field(default_factory=AttributePolicy)
     face_policy: FacePolicy = Field(default_factory=FacePolicy)
     event_policy: EventPolicy = Field(default_factory=EventPolicy)
-    notification_policy: NotificationPolicy = Field(default_factory=NotificationPolicy)
+    notification_policy: HandlerNotificationPolicy = Field(default_factory=HandlerNotificationPolicy)
     callbacks: list[EventCallback] = Field(default_factory=list, max_length=MAX_CALLBACKS, description=(
         "Where the sender delivers each event (http webhooks, luna-ws-notification), each with its filters."))
 
@@ -233,7 +233,7 @@ class StoragePolicy(Body):
 class Policies(Body):
     detect_policy: DetectPolicy = Field(default_factory=DetectPolicy)
     extract_policy: ExtractPolicy = Field(default_factory=ExtractPolicy)
-    match_policy: list[MatchPolicy] = Field(default_factory=list, max_length=30)
+    match_policy: list[HandlerMatchPolicy] = Field(default_factory=list, max_length=30)
     conditional_tags_policy: list[ConditionalTagPolicy] = Field(default_factory=list, max_length=30)
     storage_policy: StoragePolicy = Field(default_factory=StoragePolicy)
 

@@ -53,7 +53,7 @@ from schemas.generated_events import (
     SampleOut,
     SamplesOut,
 )
-from schemas.handlers import MatchCandidates, MatchPolicy, ObjectFilters, Policies
+from schemas.handlers import HandlerMatchPolicy, MatchCandidates, ObjectFilters, Policies
 from schemas.luna_events import LunaEvent, RawEvent, event_of_raw
 from schemas.callbacks import WsNotificationCallback
 from schemas.notifications import EventNotification
@@ -294,7 +294,7 @@ class HandlerPipeline:
         return decode_sdk(descriptor.sdk_descriptor) if descriptor else None
 
     # -- match ---------------------------------------------------------------------------------------
-    async def _match(self, policy: MatchPolicy, vector: tuple[int, np.ndarray], account_id: UUID) -> MatchOut:
+    async def _match(self, policy: HandlerMatchPolicy, vector: tuple[int, np.ndarray], account_id: UUID) -> MatchOut:
         candidates = policy.candidates
         try:
             if isinstance(candidates, MatchCandidates):
