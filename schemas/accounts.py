@@ -60,6 +60,8 @@ class TokenPermissions(Body):
     event: Rights = Field(default_factory=list, description="General events: save, view, delete.")
     face: Rights = Field(default_factory=list, description="Faces; matching needs face view.")
     handler: Rights = Field(default_factory=list, description="Handlers (generating events needs handler view).")
+    attribute: Rights = Field(default_factory=list, description="Temporary attributes; extracting needs creation.")
+    face_sample: Rights = Field(default_factory=list, description="Face samples; detecting faces needs creation.")
     list: Rights = Field(default_factory=list, description="Lists of faces.")
 
     @classmethod
@@ -73,6 +75,8 @@ class TokenPermissions(Body):
             face=list(ALL_RIGHTS),
             list=list(ALL_RIGHTS),
             handler=list(ALL_RIGHTS),
+            attribute=list(ALL_RIGHTS),
+            face_sample=list(ALL_RIGHTS),
         )
 
 

@@ -23,6 +23,7 @@ from analytics.images.local_disk import LocalDiskStorage
 from analytics.images.samples import SampleStore
 from analytics.events.luna_event_store import LunaEventStore
 from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
+from analytics.recognition.attributes import AttributeStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.handlers import Handlers, open_handlers
 from analytics.recognition.notifier import EventNotifier
@@ -44,6 +45,7 @@ from infra.root.app import ApiContext, create_api
 from infra.root.sink import matcher_group, sink_group
 from infra.settings import (
     ApiSettings,
+    AttributeSettings,
     ImageStoreSettings,
     BrokerSettings,
     CommonSettings,
@@ -174,6 +176,7 @@ async def serve() -> None:
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
         recognition=recognition, sdk=sdk, previews=previews, samples=samples,
         handlers=Handlers(open_handlers(manager.redis), checker, pipeline),
+        attributes=AttributeStore(manager.redis, "selene:vm", AttributeSettings()),
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()

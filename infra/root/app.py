@@ -23,6 +23,7 @@ from analytics.events.warehouse import Warehouse
 from analytics.images.samples import SampleStore
 from analytics.recognition import routes as recognition_routes
 from analytics.recognition.handlers import Handlers
+from analytics.recognition.attributes import AttributeStore
 from analytics.recognition.service import Recognition
 from analytics.sdk import routes as sdk_routes
 from analytics.sdk.service import RemoteSdk
@@ -92,6 +93,7 @@ class ApiContext:
     previews: Previews | None = None  # None: the stream preview answers 45004
     samples: SampleStore | None = None  # None: no image store (samples answer 45004)
     handlers: Handlers | None = None  # None: no face store (handlers answer 45004)
+    attributes: AttributeStore | None = None  # None: no temporary attributes (attributes answer 45004)
 
 
 def create_api(context: ApiContext) -> FastAPI:

@@ -25,6 +25,7 @@ from analytics.images.local_disk import LocalDiskStorage
 from analytics.images.samples import SampleStore
 from analytics.events.luna_event_store import LunaEventStore
 from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
+from analytics.recognition.attributes import AttributeStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.handlers import Handlers, open_handlers
 from analytics.recognition.notifier import EventNotifier
@@ -111,6 +112,7 @@ async def start_manager(
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
         recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
+        attributes=AttributeStore(parts.redis, prefix),
     )
     notifier = EventNotifier(broker.bootstrap)
     await notifier.start()
