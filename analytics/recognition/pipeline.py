@@ -12,7 +12,6 @@ answered, so a failure never leaves a face without its event (or samples nobody 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -23,20 +22,25 @@ from uuid import UUID
 import httpx
 import numpy as np
 
-from analytics.images.samples import SampleStore
+from analytics.images.samples import SampleKind, SampleStore
+from analytics.recognition import detection
+from analytics.recognition.attributes import AttributeStore, attribute_url, new_attribute
+from analytics.recognition.detection import BodyFound, Detector, FaceFound, Person
 from analytics.recognition.event_inputs import EventInput, EventsBody, download
 from analytics.recognition.face_store import StoredFace
 from analytics.recognition.policy_check import PolicyChecker, detect_estimators
 from analytics.recognition.notifier import EventNotifier
 from analytics.recognition.service import Recognition, to_face
 from analytics.sdk.images import InputImage
-from analytics.sdk.service import RemoteSdk, SdkRequest
-from schemas.descriptor_formats import decode_sdk, encode_raw
+from analytics.sdk.service import RemoteSdk
+from schemas.descriptor_formats import encode_raw
+from schemas.descriptors import BODY_MOBILENETV2_1280, FACE_DLIB_RESNET_128
 from schemas.errors import (
     AGGREGATION_OF_DESCRIPTORS,
     DB_CONNECT_ERROR,
     MULTIPLE_FACES,
     OBJECT_NOT_FOUND,
+    SERVICE_UNAVAILABLE,
     SUCCESS,
     SeleneError,
 )
@@ -57,9 +61,7 @@ from schemas.handlers import HandlerMatchPolicy, MatchCandidates, ObjectFilters,
 from schemas.luna_events import LunaEvent, RawEvent, event_of_raw
 from schemas.callbacks import WsNotificationCallback
 from schemas.notifications import EventNotification
-from schemas.sdk import Estimation, SdkImage
 from schemas.streams import Location
-from streams.models.estimators.engine import Wanted
 
 log = logging.getLogger(__name__)
 _POSE = (("pitch_threshold", "pitch"), ("roll_threshold", "roll"), ("yaw_threshold", "yaw"))
@@ -96,7 +98,7 @@ class _Detection:
     """One person in one input: a face and/or a body, with their descriptors."""
 
     source: EventInput
-    estimation: Estimation | None  # None: the input was a descriptor
+    person: Person | None  # None: the input was a descriptor
     face_vector: tuple[int, np.ndarray] | None = None
     body_vector: tuple[int, np.ndarray] | None = None
     face_sample: UUID | None = None
@@ -107,7 +109,8 @@ class _Detection:
 class _Created:
     """What one event's storage step has written so far, so that a failure can take it back."""
 
-    samples: list[tuple[str, UUID]] = field(default_factory=list)
+    samples: list[tuple[SampleKind, UUID]] = field(default_factory=list)
+    attribute: UUID | None = None
     face: UUID | None = None
 
 
@@ -126,33 +129,31 @@ def passes(filters: ObjectFilters, matches: list[MatchOut]) -> bool:
     return True
 
 
-def _area(estimation: Estimation) -> float:
-    rect = estimation.face.detection.rect if estimation.face else None
-    return rect.width * rect.height if rect else 0.0
-
-
-def _shown(entry: Any) -> dict[str, Any]:
+def _shown(found: FaceFound | BodyFound) -> dict[str, Any]:
     """A detection as the event shows it: no warp pixels, no descriptor (LUNA keeps those apart)."""
-    shown: dict[str, Any] = entry.detection.model_dump(mode="json", exclude_none=True, exclude={"warp"})
+    shown: dict[str, Any] = found.detection.model_dump(mode="json", exclude_none=True, exclude={"warp"})
     shown.get("attributes", {}).pop("descriptor", None)
     return shown
 
 
-def _vector(entry: Any) -> tuple[int, np.ndarray] | None:
-    descriptor = entry.detection.attributes.descriptor if entry is not None else None
-    return decode_sdk(descriptor.sdk_descriptor) if descriptor is not None else None
+def _vectors(person: Person) -> tuple[tuple[int, np.ndarray] | None, tuple[int, np.ndarray] | None]:
+    face = person.face.estimation.descriptor if person.face else None
+    body = person.body.estimation.descriptor if person.body else None
+    return (None if face is None else (FACE_DLIB_RESNET_128, face),
+            None if body is None else (BODY_MOBILENETV2_1280, body))
 
 
 class HandlerPipeline:
     def __init__(
         self, recognition: Recognition, sdk: RemoteSdk, samples: SampleStore, checker: PolicyChecker,
-        notifier: EventNotifier | None = None,
+        notifier: EventNotifier | None = None, attributes: AttributeStore | None = None,
     ) -> None:
         self.recognition = recognition  # its event archive stores the events (warehouse + descriptors)
-        self.sdk = sdk
+        self.detector = Detector(sdk)  # samples are stored here, per the storage policy
         self.samples = samples
         self.checker = checker
         self.notifier = notifier
+        self.attributes = attributes  # None: attribute_policy.store_attribute is refused (45004)
         self._saving: set[asyncio.Task[None]] = set()  # events saved without waiting (wait_saving=0)
 
     async def run(self, policies: Policies, body: EventsBody, request: EventRequest) -> GeneratedEvents:
@@ -165,7 +166,7 @@ class HandlerPipeline:
         results, per_input, filtered = await self._detect(policies, inputs, request)
         groups = self._group(per_input, request.aggregate)
         if request.aggregate and groups:
-            groups[0][0].face_vector = await self._aggregate(policies, inputs, request)
+            self._aggregate(groups[0])
         now = _now()
         events = []
         for group in groups:
@@ -193,84 +194,55 @@ class HandlerPipeline:
         return resolved
 
     # -- detect, pose filters, multiface, extract ------------------------------------------------
-    def _wanted(self, policies: Policies, image_type: int) -> Wanted:
-        detect, extract = policies.detect_policy, policies.extract_policy
+    @staticmethod
+    def _detect_policy(policies: Policies, image_type: int, use_exif: bool) -> detection.DetectPolicy:
+        detect, extract, storage = policies.detect_policy, policies.extract_policy, policies.storage_policy
         names = detect_estimators(detect) - _DETECTORS
-        storage = policies.storage_policy
         if extract.extract_face_descriptor or policies.match_policy or storage.face_policy.store_face:
             names.add("face_descriptor")
         if extract.extract_body_descriptor:
             names.add("body_descriptor")
-        if storage.face_sample_policy.store_sample:
-            names.add("face_warp")
-        if storage.body_sample_policy.store_sample and detect.detect_body:
-            names.add("body_warp")
-        if image_type == 1:
-            names -= {"head_pose", "landmarks5", "landmarks68"}  # a warp's landmarks are the template's
-        return Wanted(frozenset(names), detect_face=bool(detect.detect_face), detect_body=bool(detect.detect_body),
-                      image_type=image_type)
+        angles = tuple(180.0 if getattr(detect, name) is None else float(getattr(detect, name)) for name, _ in _POSE)
+        if image_type == 1:  # a warp's landmarks are the template's: no pose, no landmarks, no pose filter
+            names -= {"head_pose", "landmarks5", "landmarks68"}
+            angles = (180.0, 180.0, 180.0)
+        return detection.DetectPolicy(
+            detect_face=bool(detect.detect_face), detect_body=bool(detect.detect_body),
+            multiface_policy=detect.multiface_policy, estimators=frozenset(names),
+            max_angles=angles, image_type=image_type, use_exif=use_exif,  # type: ignore[arg-type]
+        )
 
     async def _detect(
         self, policies: Policies, inputs: list[EventInput], request: EventRequest,
     ) -> tuple[list[ImageResult], list[list[_Detection]], FilteredDetections]:
         ok = SUCCESS.body()
-        answers: dict[int, SdkImage] = {}
+        found_by_input: dict[int, detection.ImageResult] = {}
         by_type: dict[int, list[int]] = {}
         for number, item in enumerate(inputs):
             if item.error is None and item.image is not None:
                 by_type.setdefault(1 if item.sample_id is not None else request.image_type, []).append(number)
         for image_type, numbers in by_type.items():
-            sdk_request = SdkRequest(self._wanted(policies, image_type), multiface_policy=1, use_exif=request.use_exif)
+            policy = self._detect_policy(policies, image_type, request.use_exif)
             images = [InputImage(inputs[n].filename, inputs[n].image or b"") for n in numbers]
-            response = await self.sdk.sdk(images, sdk_request)
-            answers.update(zip(numbers, response.images_estimations))
+            found_by_input.update(zip(numbers, await self.detector.detect(images, policy)))
         results, per_input, filtered = [], [], FilteredDetections()
         for number, item in enumerate(inputs):
-            found: list[_Detection] = []
-            error = item.error
-            answer = answers.get(number)
-            if error is None and item.descriptor is not None:
-                found = [_Detection(item, None, face_vector=item.descriptor)]
-            elif error is None and answer is not None and answer.status == 0:
-                results.append(ImageResult(filename=item.filename, status=0, error=answer.error))
-                per_input.append([])
-                continue
-            elif error is None and answer is not None:
-                try:
-                    found = self._kept(policies, item, answer, filtered, request.aggregate)
-                except SeleneError as exc:
-                    error = exc
+            found = found_by_input.get(number)
+            error = item.error or (found.error if found else None)
+            if error is None and found is not None and request.aggregate and len(found.people) > 1:
+                error = SeleneError(MULTIPLE_FACES, item.filename, len(found.people))  # one person per image
             if error is not None:
                 results.append(ImageResult(filename=item.filename, status=0, error=error.body))
                 per_input.append([])
                 continue
-            estimations = answer.image_estimations.model_dump(mode="json", exclude_none=True) if answer else {}
-            results.append(ImageResult(filename=item.filename, status=1, error=ok, image_estimations=estimations))
-            per_input.append(found)
+            if found is None:  # a descriptor
+                per_input.append([_Detection(item, None, face_vector=item.descriptor)])
+            else:
+                filtered.face_detections += [FilteredDetection(filename=item.filename, detection=_shown(f.face),
+                                                               filter_reasons=f.reasons) for f in found.filtered]
+                per_input.append([_Detection(item, p, *_vectors(p)) for p in found.people])
+            results.append(ImageResult(filename=item.filename, status=1, error=ok))
         return results, per_input, filtered
-
-    def _kept(self, policies: Policies, item: EventInput, answer: SdkImage, filtered: FilteredDetections,
-              aggregate: bool) -> list[_Detection]:
-        detect = policies.detect_policy
-        kept = []
-        for estimation in answer.estimations:
-            reasons = []
-            pose = estimation.face.detection.attributes.head_pose if estimation.face else None
-            for name, axis in _POSE:
-                limit = getattr(detect, name)
-                if limit is not None and pose is not None and abs(getattr(pose, axis)) > limit:
-                    reasons.append(name)
-            if reasons and estimation.face is not None:
-                filtered.face_detections.append(FilteredDetection(
-                    filename=item.filename, detection=_shown(estimation.face), filter_reasons=reasons))
-                continue
-            kept.append(estimation)
-        faces = [e for e in kept if e.face is not None]
-        if len(faces) > 1 and (detect.multiface_policy == 0 or aggregate and detect.multiface_policy != 2):
-            raise SeleneError(MULTIPLE_FACES, item.filename, f"{len(faces)} faces")
-        if detect.multiface_policy == 2 and faces:
-            kept = [max(faces, key=_area)]
-        return [_Detection(item, e, face_vector=_vector(e.face), body_vector=_vector(e.body)) for e in kept]
 
     @staticmethod
     def _group(per_input: list[list[_Detection]], aggregate: bool) -> list[list[_Detection]]:
@@ -279,19 +251,17 @@ class HandlerPipeline:
             return [found] if found else []
         return [[d] for d in found]
 
-    async def _aggregate(self, policies: Policies, inputs: list[EventInput], request: EventRequest) -> tuple[int, np.ndarray] | None:
-        """One descriptor for the person of every image (the Remote SDK's aggregation)."""
-        usable = [i for i in inputs if i.error is None and i.image is not None]
-        image_type = 1 if usable and all(i.sample_id is not None for i in usable) else request.image_type
-        wanted = self._wanted(policies, image_type)
-        if "face_descriptor" not in wanted.estimators:
-            return None
-        response = await self.sdk.sdk([InputImage(i.filename, i.image or b"") for i in usable], SdkRequest(
-            Wanted(frozenset({"face_descriptor"}), detect_face=True, image_type=image_type), multiface_policy=2,
-            aggregate=True, use_exif=request.use_exif))
-        face = response.aggregate_estimations.face if response.aggregate_estimations else None
-        descriptor = face.attributes.descriptor if face else None
-        return decode_sdk(descriptor.sdk_descriptor) if descriptor else None
+    @staticmethod
+    def _aggregate(group: list[_Detection]) -> None:
+        """One descriptor for the person of every image: the mean (dlib's space is Euclidean; body vectors
+        are L2-normalised, so their mean is too), kept on the group's first detection."""
+        faces = [d.face_vector[1] for d in group if d.face_vector is not None]
+        bodies = [d.body_vector[1] for d in group if d.body_vector is not None]
+        if faces:
+            group[0].face_vector = (FACE_DLIB_RESNET_128, np.mean(faces, axis=0).astype(np.float32))
+        if bodies:
+            mean = np.mean(bodies, axis=0)
+            group[0].body_vector = (BODY_MOBILENETV2_1280, (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32))
 
     # -- match ---------------------------------------------------------------------------------------
     async def _match(self, policy: HandlerMatchPolicy, vector: tuple[int, np.ndarray], account_id: UUID) -> MatchOut:
@@ -341,7 +311,9 @@ class HandlerPipeline:
             user_data=request.user_data, source=request.source, stream_id=request.stream_id,
             track_id=request.track_id, tags=tags, location=request.location, meta=luna_event.meta,
             face=to_face(face) if face else None, face_id=face.face_id if face else None,
-            face_attributes=FaceAttributesOut(samples=[d.face_sample for d in group if d.face_sample])
+            face_attributes=FaceAttributesOut(
+                attribute_id=created.attribute, url=attribute_url(created.attribute) if created.attribute else None,
+                samples=[d.face_sample for d in group if d.face_sample])
             if vector is not None else None,
             detections=self._detections(group, request, now), matches=matches,
         )
@@ -352,19 +324,25 @@ class HandlerPipeline:
         tags: list[str], event_id: UUID, meta: dict[str, Any] | None, now: datetime, created: _Created,
     ) -> tuple[StoredFace | None, LunaEvent]:
         storage = policies.storage_policy
-        for detection in group:
-            estimation = detection.estimation
-            if estimation is None:
+        for found in group:
+            person = found.person
+            if person is None:
                 continue
-            if estimation.face is not None and storage.face_sample_policy.store_sample and passes(
-                    storage.face_sample_policy.filters, matches) and estimation.face.detection.warp:
-                detection.face_sample = await self._put_sample("faces", estimation.face.detection.warp, request, created)
-            if estimation.body is not None and storage.body_sample_policy.store_sample and passes(
-                    storage.body_sample_policy.filters, matches) and estimation.body.detection.warp:
-                detection.body_sample = await self._put_sample("bodies", estimation.body.detection.warp, request, created)
+            if person.face is not None and storage.face_sample_policy.store_sample and passes(
+                    storage.face_sample_policy.filters, matches):
+                found.face_sample = await self._put_sample("faces", person.face.warp, request, created)
+            if person.body is not None and storage.body_sample_policy.store_sample and passes(
+                    storage.body_sample_policy.filters, matches):
+                found.body_sample = await self._put_sample("bodies", person.body.warp, request, created)
+        vector = group[0].face_vector
+        attribute = None
+        if storage.attribute_policy.store_attribute and vector is not None and passes(
+                storage.attribute_policy.filters, matches):
+            attribute = new_attribute(request.account_id, vector[0], vector[1], [d.face_sample for d in group if d.face_sample])
+            created.attribute = attribute.attribute_id
+            await self._attributes().put(attribute, storage.attribute_policy.ttl)
         face = None
         policy = storage.face_policy
-        vector = group[0].face_vector
         stored_event = storage.event_policy.store_event and passes(storage.event_policy.filters, matches)
         if policy.store_face and vector is not None and passes(policy.filters, matches):
             avatar = next((d.face_sample for d in group if d.face_sample), None) if policy.set_sample_as_avatar else None
@@ -387,10 +365,15 @@ class HandlerPipeline:
                 task.add_done_callback(self._saving.discard)
         return face, luna_event
 
-    async def _put_sample(self, kind: str, warp: str, request: EventRequest, created: _Created) -> UUID:
+    def _attributes(self) -> AttributeStore:
+        if self.attributes is None:
+            raise SeleneError(SERVICE_UNAVAILABLE, "temporary attributes", "this API runs without an attribute store")
+        return self.attributes
+
+    async def _put_sample(self, kind: SampleKind, jpeg: bytes, request: EventRequest, created: _Created) -> UUID:
         sample_id = uuid.uuid4()
         created.samples.append((kind, sample_id))
-        await self.samples.put(request.account_id, kind, base64.b64decode(warp), sample_id)  # type: ignore[arg-type]
+        await self.samples.put(request.account_id, kind, jpeg, sample_id)
         return sample_id
 
     async def _save_later(self, event: LunaEvent) -> None:
@@ -406,9 +389,14 @@ class HandlerPipeline:
                 await self.recognition.store.delete(account_id, [created.face])
             except Exception:  # noqa: BLE001
                 log.exception("could not delete the face of a failed event", extra={"face_id": str(created.face)})
+        if created.attribute is not None and self.attributes is not None:
+            try:
+                await self.attributes.delete(created.attribute, {account_id})
+            except Exception:  # noqa: BLE001
+                log.exception("could not delete the attribute of a failed event", extra={"attribute_id": str(created.attribute)})
         for kind, sample_id in created.samples:
             try:
-                await self.samples.delete(account_id, kind, sample_id)  # type: ignore[arg-type]
+                await self.samples.delete(account_id, kind, sample_id)
             except Exception:  # noqa: BLE001
                 log.exception("could not delete a sample of a failed event", extra={"sample_id": str(sample_id)})
 
@@ -417,9 +405,9 @@ class HandlerPipeline:
     def _detections(group: list[_Detection], request: EventRequest, now: datetime) -> list[DetectionOut]:
         out = []
         for d in group:
-            if d.estimation is None:
+            if d.person is None:
                 continue
-            face, body = d.estimation.face, d.estimation.body
+            face, body = d.person.face, d.person.body
             out.append(DetectionOut(
                 filename=d.source.filename,
                 detect_time=(d.source.detect_time or request.event_time or now).isoformat(),
@@ -448,8 +436,8 @@ class HandlerPipeline:
         detections = [{
             "detect_time": (d.source.detect_time or request.event_time or now).isoformat(),
             "detect_ts": d.source.detect_ts, "image_origin": d.source.image_origin, "filename": d.source.filename,
-            "samples": {"face": sample(d.estimation.face, d.face_sample), "body": sample(d.estimation.body, d.body_sample)},
-        } for d in group if d.estimation is not None]
+            "samples": {"face": sample(d.person.face, d.face_sample), "body": sample(d.person.body, d.body_sample)},
+        } for d in group if d.person is not None]
         lead = group[0]
         face_vector, body_vector = lead.face_vector, lead.body_vector
         own_meta = {**(meta or {}), **(lead.source.meta or {})} if (meta or lead.source.meta) else None

@@ -85,7 +85,6 @@ class PolicyChecker:
             raise SeleneError(BAD_INPUT_DATA, _NO_FD_SCORE)
         storage = policies.storage_policy
         for name, unsupported in (
-            ("attribute_policy.store_attribute", storage.attribute_policy.store_attribute),
             ("image_origin_policy.store_image", storage.image_origin_policy.store_image),
             ("face_sample_policy.ttl", storage.face_sample_policy.ttl is not None),
             ("body_sample_policy.ttl", storage.body_sample_policy.ttl is not None),

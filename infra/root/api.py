@@ -171,12 +171,13 @@ async def serve() -> None:
     notifier = EventNotifier(broker.bootstrap)
     await notifier.start()
     checker = PolicyChecker(recognition.lists)
-    pipeline = HandlerPipeline(recognition, sdk, samples, checker, notifier)
+    attributes = AttributeStore(manager.redis, "selene:vm", AttributeSettings())
+    pipeline = HandlerPipeline(recognition, sdk, samples, checker, notifier, attributes)
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
         recognition=recognition, sdk=sdk, previews=previews, samples=samples,
         handlers=Handlers(open_handlers(manager.redis), checker, pipeline),
-        attributes=AttributeStore(manager.redis, "selene:vm", AttributeSettings()),
+        attributes=attributes,
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()

@@ -119,7 +119,7 @@ async def start_manager(
     if recognition is not None:
         checker = PolicyChecker(recognition.lists)
         assert context.sdk is not None
-        pipeline = HandlerPipeline(recognition, context.sdk, samples, checker, notifier)
+        pipeline = HandlerPipeline(recognition, context.sdk, samples, checker, notifier, context.attributes)
         context.handlers = Handlers(open_handlers(parts.redis, prefix), checker, pipeline)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(

@@ -106,7 +106,7 @@ async def test_a_face_is_made_and_linked_to_lists_only_when_the_match_filter_hol
     policies = {
         "detect_policy": {"multiface_policy": 2},
         "match_policy": [{"label": "known", "candidates": {"list_id": known}, "threshold": 0.5}],
-        "storage_policy": {**STORE_ALL, "face_policy": {
+        "storage_policy": {**STORE_ALL, "attribute_policy": {"store_attribute": 1, "ttl": 60}, "face_policy": {
             "store_face": 1, "filters": {"match": [{"label": "known", "similarity__gte": 0.5}]},
             "link_to_lists_policy": [{"list_id": seen}]}},
     }
@@ -122,6 +122,11 @@ async def test_a_face_is_made_and_linked_to_lists_only_when_the_match_filter_hol
     assert face["avatar"] == event["detections"][0]["samples"]["face"]["url"]
     members = (await vm.http.get("/6/faces", params={"list_id": seen}, headers=headers)).json()["faces"]
     assert [f["face_id"] for f in members] == [face["face_id"]]
+    attribute = event["face_attributes"]
+    assert attribute["url"] == f"/6/attributes/{attribute['attribute_id']}"
+    assert attribute["samples"] == [event["detections"][0]["samples"]["face"]["sample_id"]]
+    kept = await vm.http.get(attribute["url"], headers=headers)
+    assert kept.status_code == 200, kept.text
     stored = (await vm.http.get(f"/6/events/{event['event_id']}", headers=headers)).json()
     assert stored["face_id"] == face["face_id"] and stored["attach_result"] == [{"list_id": seen}]
     # Someone else matches nobody in the list: no face is made for them.
