@@ -59,6 +59,7 @@ class TokenPermissions(Body):
     video_agent: Rights = Field(default_factory=list)
     event: Rights = Field(default_factory=list, description="General events: save, view, delete.")
     face: Rights = Field(default_factory=list, description="Faces; matching needs face view.")
+    # before `list`: that field shadows the builtin for the fields after it
     handler: Rights = Field(default_factory=list, description="Handlers (generating events needs handler view).")
     attribute: Rights = Field(default_factory=list, description="Temporary attributes; extracting needs creation.")
     face_sample: Rights = Field(default_factory=list, description="Face samples; detecting faces needs creation.")

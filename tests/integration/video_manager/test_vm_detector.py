@@ -294,3 +294,22 @@ async def test_put_get_and_delete_face_attributes(vm: Manager) -> None:
     assert (await vm.http.delete(f"/6/faces/{uuid.uuid4()}/attributes", headers=vm.admin)).status_code == 404
     wrong = await vm.http.get(f"/6/faces/{face_id}/attributes?descriptor_version=1002", headers=vm.admin)
     assert wrong.status_code == 404 and wrong.json()["error_code"] == 22018
+
+
+async def test_token_permissions_for_samples_and_attributes(vm: Manager) -> None:
+    user = await new_account(vm)
+
+    async def token(permissions: dict[str, list[str]]) -> dict[str, str]:
+        made = await vm.http.post("/6/tokens", json={"permissions": permissions}, headers=user)
+        assert made.status_code == 201, made.text
+        return {"Authorization": f"Bearer {made.json()['token']}"}
+
+    faces_only = await token({"face": ["creation", "view"]})
+    denied = await vm.http.post("/6/detector", content=photo("messi.jpg"), headers={**JPEG, **faces_only})
+    assert denied.status_code == 403 and denied.json()["error_code"] == 11059 and "face_sample" in denied.json()["detail"]
+    samples_only = await token({"face_sample": ["creation"]})
+    [sample] = (await detect(vm, "messi.jpg", headers=samples_only))["detections"]["samples"]
+    refused = await extract(vm, [sample["face"]["sample_id"]], headers=samples_only)
+    assert refused.status_code == 403 and "attribute" in refused.json()["detail"]
+    extractor = await token({"attribute": ["creation"]})
+    assert (await extract(vm, [sample["face"]["sample_id"]], headers=extractor)).status_code == 201
