@@ -45,6 +45,7 @@ class ConsumerService(ABC):
     model) and a producer for what the service emits. Subclasses supply ``handle``."""
 
     name = "consumer"
+    invalid_error: ErrorCode = MESSAGE_INVALID  # the code a record failing validation is dead-lettered with
 
     def __init__(self, bootstrap: str, group_id: str, models: Mapping[str, type[BaseModel]], settings: ConsumerSettings) -> None:
         self.bootstrap, self.group_id, self.models, self.settings = bootstrap, group_id, dict(models), settings
@@ -126,7 +127,7 @@ class ConsumerService(ABC):
                 received.append((record, model.model_validate_json(record.value or b"")))
             except ValidationError as exc:
                 reason = MESSAGE_INVALID.body(model.__name__, exc.errors(include_url=False)).detail
-                await self.dead_letter(record, MESSAGE_INVALID, reason)
+                await self.dead_letter(record, self.invalid_error, reason)
         return received
 
     async def _handled(self, topic: str, received: list[Received]) -> None:

@@ -267,6 +267,24 @@ class AttributeSettings(BaseSettings):
 
     default_ttl: int = Field(300, ge=1, le=86400, description="Seconds a temporary attribute lives when no ttl is given.")
     max_ttl: int = Field(86400, ge=1, le=86400, description="Longest ttl a request may ask for, seconds (at most 86400).")
+class SenderSettings(BaseSettings):
+    """The sender: /6/ws subscribers and the handlers' callbacks, fed from the event-notifications topic."""
+
+    model_config = _config("SELENE_SENDER_")
+
+    batch_size: int = Field(100, ge=1, description="Event notifications the callback sender takes per fetch.")
+    batch_seconds: float = Field(0.5, gt=0, description="Longest wait to fill a callback batch, seconds.")
+    retry_initial: float = Field(0.5, gt=0, description="First retry delay when the broker fails the sender, s.")
+    retry_max: float = Field(30.0, gt=0, description="Longest retry delay of the sender, seconds.")
+    callback_attempts: int = Field(
+        3, ge=1, le=20, description="Tries of one http callback; after the last failure it goes to dead letter."
+    )
+    callback_retry_initial: float = Field(1.0, gt=0, description="Delay before an http callback's second try, s.")
+    callback_retry_max: float = Field(30.0, gt=0, description="Longest delay between tries of an http callback, s.")
+    callback_concurrency: int = Field(16, ge=1, description="Http callbacks in flight at once.")
+    ws_queue_size: int = Field(
+        100, ge=1, description="Messages a /6/ws client may lag behind; past it the oldest are dropped."
+    )
 
 
 ALL_SETTINGS: tuple[type[BaseSettings], ...] = (
@@ -285,6 +303,7 @@ ALL_SETTINGS: tuple[type[BaseSettings], ...] = (
     InferenceSettings,
     TrackingSettings,
     AttributeSettings,
+    SenderSettings,
 )
 
 

@@ -33,6 +33,7 @@ from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
 from analytics.recognition.track_matcher import TrackMatcher
 from analytics.sdk.service import RemoteSdk
+from analytics.sender.service import Sender
 from infra import heartbeat, logs, metrics
 from infra.auth.authenticator import Authenticator
 from infra.auth.store import AccountStore
@@ -42,7 +43,7 @@ from infra.kafka import ensure_topics, probe_broker
 from infra.lifecycle import Service, start_when_possible, stop_within
 from infra.process import ensure_port_free
 from infra.root.app import ApiContext, create_api
-from infra.root.sink import matcher_group, sink_group
+from infra.root.sink import matcher_group, sender_group, sink_group
 from infra.settings import (
     ApiSettings,
     AttributeSettings,
@@ -53,6 +54,7 @@ from infra.settings import (
     MatcherSettings,
     MilvusSettings,
     RedisSettings,
+    SenderSettings,
     SinkSettings,
     WarehouseSettings,
     WorkerSettings,
@@ -165,6 +167,8 @@ async def serve() -> None:
     images = ImageStoreSettings()
     samples = SampleStore(LocalDiskStorage(images.root or common.data_dir / "images"))
     await samples.start()
+    sender = Sender(broker.bootstrap, sender_group(WorkerSettings()), SenderSettings())
+    sender_tasks = [asyncio.create_task(_keep_running(service)) for service in sender.services()]
     preview_claims = ClaimCheck(redis_settings.url)  # frames an agent claim-checked, read by the previews
     previews = Previews(broker.bootstrap, preview_claims)
     sdk = RemoteSdk()
@@ -175,7 +179,7 @@ async def serve() -> None:
     pipeline = HandlerPipeline(recognition, sdk, samples, checker, notifier, attributes)
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
-        recognition=recognition, sdk=sdk, previews=previews, samples=samples,
+        recognition=recognition, sdk=sdk, previews=previews, samples=samples, sender=sender,
         handlers=Handlers(open_handlers(manager.redis), checker, pipeline),
         attributes=attributes,
     )
@@ -211,6 +215,10 @@ async def serve() -> None:
         matcher_task.cancel()
         await asyncio.gather(matcher_task, return_exceptions=True)
         await stop_within("matcher", STOP_STEP_SECONDS, matcher.stop())
+        for task in sender_tasks:
+            task.cancel()
+        await asyncio.gather(*sender_tasks, return_exceptions=True)
+        await stop_within("sender", STOP_STEP_SECONDS, sender.stop())
         recognition.close()
         await stop_within("event notifier", STOP_STEP_SECONDS, notifier.stop())
         if context.sdk is not None:

@@ -27,6 +27,8 @@ from analytics.recognition.attributes import AttributeStore
 from analytics.recognition.service import Recognition
 from analytics.sdk import routes as sdk_routes
 from analytics.sdk.service import RemoteSdk
+from analytics.sender import routes as sender_routes
+from analytics.sender.service import Sender
 from infra.auth import routes as auth_routes
 from infra.auth.authenticator import Authenticator
 from infra.health import HealthMonitor
@@ -68,6 +70,7 @@ SERVICE_MOUNTS: tuple[Mount, ...] = (
     *recognition_routes.MOUNTS,
     *sdk_routes.MOUNTS,
     *videosdk.MOUNTS,
+    *sender_routes.MOUNTS,
 )
 _COMPONENTS = ("selene", "faust-streaming", "aiokafka", "av", "chdb", "pymilvus", "redis", "fastapi", "onnxruntime")
 
@@ -94,6 +97,7 @@ class ApiContext:
     samples: SampleStore | None = None  # None: no image store (samples answer 45004)
     handlers: Handlers | None = None  # None: no face store (handlers answer 45004)
     attributes: AttributeStore | None = None  # None: no temporary attributes (attributes answer 45004)
+    sender: Sender | None = None  # None: /6/ws answers 29002
 
 
 def create_api(context: ApiContext) -> FastAPI:

@@ -29,6 +29,11 @@ def matcher_group(worker: WorkerSettings) -> str:
     return f"{worker.app_id}-matcher"
 
 
+def sender_group(worker: WorkerSettings) -> str:
+    """The http callbacks' consumer group (the /6/ws feed reads without one: every API instance)."""
+    return f"{worker.app_id}-sender"
+
+
 async def run() -> int:
     warehouse = await open_warehouse(WarehouseSettings(), CommonSettings())
     try:

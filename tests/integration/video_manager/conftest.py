@@ -33,6 +33,7 @@ from analytics.recognition.pipeline import HandlerPipeline
 from analytics.recognition.policy_check import PolicyChecker
 from analytics.recognition.service import Recognition, open_lists
 from analytics.sdk.service import RemoteSdk
+from analytics.sender.service import Sender
 from infra.health import HealthMonitor
 from infra.lifecycle import stop_within
 from infra.process import free_port
@@ -43,6 +44,7 @@ from infra.settings import (
     ManagerSettings,
     MilvusSettings,
     RedisSettings,
+    SenderSettings,
 )
 from schemas.agents import AgentAnnouncement, AgentMessage, StreamReport
 from schemas.commands import StreamCommand
@@ -55,6 +57,10 @@ ADMIN = ("admin@selene.test", "admin-password")
 FAST = ManagerSettings(
     alive_period=1.5, refresh_period=0.3, assignment_interval=0.2, leader_ttl=1.0,
     admin_login=ADMIN[0], admin_password=ADMIN[1], jwt_secret="selene-test-secret-of-thirty-two-bytes",
+)
+FAST_SENDER = SenderSettings(
+    batch_seconds=0.2, retry_initial=0.05, retry_max=0.5, callback_attempts=2, callback_retry_initial=0.05,
+    callback_retry_max=0.1, ws_queue_size=100,
 )
 
 
@@ -109,9 +115,11 @@ async def start_manager(
     previews = Previews(broker.bootstrap)
     samples = SampleStore(LocalDiskStorage(Path(tempfile.mkdtemp(prefix="selene-images-"))))
     await samples.start()
+    sender = Sender(broker.bootstrap, f"{prefix}-sender", FAST_SENDER)
+    await sender.start()
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
-        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
+        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples, sender=sender,
         attributes=AttributeStore(parts.redis, prefix),
     )
     notifier = EventNotifier(broker.bootstrap)
@@ -137,6 +145,7 @@ async def start_manager(
         await stop_within("api", 10, serving)
         await stop_within("live results", 10, results.stop())
         await stop_within("previews", 10, previews.stop())
+        await stop_within("sender", 10, sender.stop())
         await parts.stop()
         if recognition is not None:
             recognition.close()
