@@ -14,7 +14,7 @@ apparent_gender 0 female, 1 male, 2 unknown.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -31,6 +31,8 @@ from schemas.streams import Location
 MAX_RAW_EVENT_DETECTIONS = 100  # LUNA's raw_event_detections_limit
 MAX_RAW_EVENT_ARRAYS = 30  # raw_event_arrays_limit (matches)
 MAX_TAGS = 1000
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)  # the warehouse's time range (DateTime64)
+LATEST = datetime(2299, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 Gender = Literal[0, 1]
 Emotion = Literal[1, 2, 3, 4, 5, 6, 7]
@@ -192,6 +194,9 @@ class LunaEvent(Body):
         _tags(self.tags)
         if self.end_time is None:
             self.end_time = self.create_time
+        for moment in (self.create_time, self.end_time):
+            if not EARLIEST <= moment.replace(tzinfo=moment.tzinfo or UTC) <= LATEST:
+                raise ValueError(f"event times are {EARLIEST.year}..{LATEST.year}, not {moment.isoformat()}")
         if self.face_descriptor is not None:
             self.face_descriptor.check("face")
         if self.body_descriptor is not None:

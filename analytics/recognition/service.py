@@ -28,6 +28,7 @@ from schemas.descriptor_formats import (
     encode_raw,
 )
 from schemas.errors import (
+    BAD_INPUT_DATA,
     MATCH_LIMIT_EXCEEDED,
     MULTIPLE_FACES,
     NO_FACES_FOUND,
@@ -205,8 +206,11 @@ class Recognition:
         per_set: list[list[CandidateSetResult | EventCandidateSetResult]] = [[] for _ in references]
         for candidate in candidates:
             if isinstance(candidate, EventCandidates):
-                events = await self.archive().match(
-                    account_id, version, plain, candidate.filters, candidate.limit, candidate.threshold)
+                try:
+                    events = await self.archive().match(
+                        account_id, version, plain, candidate.filters, candidate.limit, candidate.threshold)
+                except ValueError as exc:  # a filter Milvus cannot express (control characters)
+                    raise SeleneError(BAD_INPUT_DATA, str(exc)) from None
                 for i, found in enumerate(events):
                     per_set[i].append(EventCandidateSetResult(filters=candidate.filters, result=found))
                 continue

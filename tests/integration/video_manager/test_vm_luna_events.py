@@ -117,6 +117,7 @@ async def test_bad_saved_events_get_lunas_errors(vm: Manager) -> None:
         ({"face_attributes": {"descriptor": {"descriptor": "AAAA", "descriptor_version": 77}}}, 12036),
         ({"body_attributes": {"descriptor": {"descriptor": b64_vector(128), "descriptor_version": 1001}}}, 12022),
         ({"detections": [{}] * 101}, 12022),
+        ({"create_time": "0001-01-01T00:00:00Z"}, 12022),
     ]
     for body, code in cases:
         response = await vm.http.post("/6/events/raw", json=body, headers=vm.admin)
@@ -155,6 +156,9 @@ async def test_where_was_this_person_seen(vm: Manager) -> None:
     assert [e for e, _ in await match(alice, photo, handler_ids=[handler])] == [by_handler]
     assert [e for e, _ in await match(alice, photo, event_ids=[elsewhere, seen], sources=["cam-2"])] == [elsewhere]
     assert await match(alice, photo, create_time__lt="2000-01-01T00:00:00Z") == []
+    control = {"references": [photo], "candidates": [{"filters": {"origin": "events", "user_data": "a\x01"}}]}
+    refused = await vm.http.post("/6/matcher/faces", json=control, headers=alice)
+    assert refused.status_code == 400 and refused.json()["error_code"] == 12031
     # An event as the reference matches itself best; the event answers in LUNA's shape.
     itself = await match(alice, {"type": "event", "id": seen}, sources=["cam-1"])
     assert itself[0] == (seen, 1.0)
