@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import Field
 
 from schemas.base import Body
+from schemas.detector import FilteredDetections
 from schemas.errors import ErrorBody
 from schemas.faces import Face
 from schemas.streams import Location
@@ -93,20 +94,10 @@ class ImageResult(Body):
     image_estimations: dict[str, Any] = Field(default_factory=dict)
 
 
-class FilteredDetection(Body):
-    filename: str
-    detection: dict[str, Any]
-    filter_reasons: list[str]
-
-
-class FilteredDetections(Body):
-    face_detections: list[FilteredDetection] = Field(default_factory=list)
-    body_detections: list[FilteredDetection] = Field(default_factory=list)
-
-
 class GeneratedEvents(Body):
     """The response: 201 ``{events, images, filtered_detections}``."""
 
     events: list[GeneratedEvent]
     images: list[ImageResult]
-    filtered_detections: FilteredDetections = Field(default_factory=FilteredDetections)
+    filtered_detections: FilteredDetections = Field(default_factory=FilteredDetections, description=(
+        "Faces a detect policy filter left out (head-pose thresholds), with their filter_reasons."))

@@ -44,12 +44,11 @@ from schemas.errors import (
     SUCCESS,
     SeleneError,
 )
+from schemas.detector import FilteredDetections, FilteredFace
 from schemas.generated_events import (
     CandidateOut,
     DetectionOut,
     FaceAttributesOut,
-    FilteredDetection,
-    FilteredDetections,
     GeneratedEvent,
     GeneratedEvents,
     ImageResult,
@@ -238,8 +237,8 @@ class HandlerPipeline:
             if found is None:  # a descriptor
                 per_input.append([_Detection(item, None, face_vector=item.descriptor)])
             else:
-                filtered.face_detections += [FilteredDetection(filename=item.filename, detection=_shown(f.face),
-                                                               filter_reasons=f.reasons) for f in found.filtered]
+                filtered.face_detections += [FilteredFace(detection=f.face.detection, filter_reasons=f.reasons)
+                                             for f in found.filtered]
                 per_input.append([_Detection(item, p, *_vectors(p)) for p in found.people])
             results.append(ImageResult(filename=item.filename, status=1, error=ok))
         return results, per_input, filtered

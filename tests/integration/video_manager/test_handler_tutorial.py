@@ -3,10 +3,10 @@ samples, the Tansu broker) and the real models:
 
 1. create a list; 2. create a face in it from a photo; 3. create a handler with detect, extract, match
 and storage policies; 4. post another photo of the same person; 5. the event matches her above the
-threshold, its sample and event are stored and its notification is on the topic.
+threshold, its sample and event are stored and its notification is on the topic;
 
-Later steps (subscribe on /6/ws and receive the next event, verify a photo with a verifier) are appended
-to ``test_the_tutorial_flow`` by the parts that serve them.
+6. GET /6/events shows it; 7. a /6/ws subscriber receives the next event. The verifier step (verify a
+photo against a face) is appended to ``test_the_tutorial_flow`` by the part that serves verifiers.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from websockets.asyncio.client import connect
 
 from infra.settings import BrokerSettings
 from schemas.topics import EVENT_NOTIFICATIONS
@@ -124,3 +125,14 @@ async def test_the_tutorial_flow(vm: Manager, broker: BrokerSettings) -> None:
         assert message["callbacks"] == [{"type": "luna-ws-notification", "enable": 1, "filters": message["callbacks"][0]["filters"]}]
     finally:
         await consumer.stop()
+    # 7. Subscribe on /6/ws (LUNA's handshake filters) and receive the next event the handler makes.
+    url = f"{vm.url.replace('http://', 'ws://')}/6/ws?handler_ids={handler_id}"
+    async with connect(url, additional_headers=headers) as ws:
+        await asyncio.sleep(0.2)  # the server registers the subscription after the upgrade
+        response = await vm.http.post(f"/6/handlers/{handler_id}/events", content=photo("megamind_later.jpg"),
+                                      headers={**headers, "Content-Type": "image/jpeg"})
+        assert response.status_code == 201, response.text
+        [event] = response.json()["events"]
+        message = json.loads(await asyncio.wait_for(ws.recv(), 15))
+        assert (message["event"]["event_id"], message["handler_id"]) == (event["event_id"], handler_id)
+        assert message["event"]["matches"][0]["candidates"][0]["face"]["face_id"] == roxanne
