@@ -39,7 +39,7 @@ from schemas.errors import (
     AGGREGATION_OF_DESCRIPTORS,
     DB_CONNECT_ERROR,
     MULTIPLE_FACES,
-    OBJECT_NOT_FOUND,
+    SAMPLE_NOT_FOUND,
     SERVICE_UNAVAILABLE,
     SUCCESS,
     SeleneError,
@@ -187,7 +187,7 @@ class HandlerPipeline:
                     item = EventInput(
                         item.filename, image=warp, sample_id=item.sample_id, detect_time=item.detect_time,
                         detect_ts=item.detect_ts, image_origin=item.image_origin, meta=item.meta,
-                        error=SeleneError(OBJECT_NOT_FOUND, f"sample with id {item.sample_id}") if warp is None else None,
+                        error=SeleneError(SAMPLE_NOT_FOUND, item.sample_id) if warp is None else None,
                     )
                 resolved.append(item)
         return resolved

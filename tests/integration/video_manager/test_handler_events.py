@@ -172,7 +172,7 @@ async def test_bad_input_gets_luna_errors(vm: Manager) -> None:
                        {"sample_id": str(uuid.uuid4())}]}
     response = await emit(vm, handler_id, headers, json=body)
     assert response.status_code == 201, response.text
-    assert [(i["status"], i["error"]["error_code"]) for i in response.json()["images"]] == [(0, 18001), (0, 18002), (1, 0), (0, 11020)]
+    assert [(i["status"], i["error"]["error_code"]) for i in response.json()["images"]] == [(0, 18001), (0, 18002), (1, 0), (0, 11031)]
     assert response.json()["events"] == []
     bad_url = await emit(vm, handler_id, headers, json={"images": [{"url": "ftp://example.invalid/a.jpg"}]})
     assert bad_url.json()["images"][0]["error"]["error_code"] == 3
