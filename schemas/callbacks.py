@@ -45,7 +45,7 @@ def _items() -> Any:
     return Field(None, min_length=1, max_length=MAX_FILTER_ITEMS)
 
 
-class GeoPosition(Body):
+class GeoBox(Body):
     """A geo bounding box: its centre and half-sizes in degrees (LUNA's ``geo_position`` filter)."""
 
     origin_longitude: float = Field(ge=-180, le=180)
@@ -73,7 +73,7 @@ class EventFilters(Body):
     deepfake: list[Literal[0, 1]] | None = _items()
     tags: list[Tag] | None = Field(None, min_length=1, max_length=MAX_FILTER_ITEMS, description="All of them.")
     user_data: str | None = Field(None, min_length=1, max_length=128, description="A part of the event's user_data.")
-    geo_position: GeoPosition | None = None
+    geo_position: GeoBox | None = None
     cities: list[Text] | None = _items()
     areas: list[Text] | None = _items()
     districts: list[Text] | None = _items()

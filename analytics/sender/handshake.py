@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from starlette.datastructures import QueryParams
 
 from infra.http.deps import parse_list, reason
-from schemas.callbacks import EventFilters, GeoPosition
+from schemas.callbacks import EventFilters, GeoBox
 from schemas.errors import BAD_QUERY, SeleneError
 
 INT_SCALARS = ("gender",)
@@ -35,14 +35,14 @@ LISTS: dict[str, bool] = {  # list filter -> whether its items are integers
 }
 
 
-def geo_position(text: str) -> GeoPosition:
+def geo_position(text: str) -> GeoBox:
     """``origin_longitude,36.616,origin_latitude,55.752[,longitude_delta,0.1,latitude_delta,0.1]``."""
     parts = [p.strip() for p in text.split(",")]
     if len(parts) % 2:
         raise SeleneError(BAD_QUERY, "geo_position: expected name,value pairs")
     pairs = dict(zip(parts[::2], parts[1::2], strict=True))
     try:
-        return GeoPosition.model_validate(pairs)
+        return GeoBox.model_validate(pairs)
     except ValidationError as exc:
         raise SeleneError(BAD_QUERY, f"geo_position.{reason(exc)}") from None
 
