@@ -30,6 +30,15 @@ class AccountCreate(Body):
     description: str | None = Field(default=None, max_length=128)
 
 
+class AccountPatch(Body):
+    """LUNA ``patchAccount``: at least one field. The account type cannot change (it would be a privilege grant)."""
+
+    login: str | None = Field(default=None, min_length=1, max_length=128)
+    password: str | None = Field(default=None, min_length=3, max_length=128)
+    account_type: AccountType | None = None
+    description: str | None = Field(default=None, max_length=128)
+
+
 class AccountCreated(Body):
     """LUNA ``createAccount``: 201 ``{"account_id"}``."""
 
@@ -59,11 +68,14 @@ class TokenPermissions(Body):
     video_agent: Rights = Field(default_factory=list)
     event: Rights = Field(default_factory=list, description="General events: save, view, delete.")
     face: Rights = Field(default_factory=list, description="Faces; matching needs face view.")
-    # before `list`: that field shadows the builtin for the fields after it
-    handler: Rights = Field(default_factory=list, description="Handlers (generating events needs handler view).")
-    attribute: Rights = Field(default_factory=list, description="Temporary attributes; extracting needs creation.")
-    face_sample: Rights = Field(default_factory=list, description="Face samples; detecting faces needs creation.")
     list: Rights = Field(default_factory=list, description="Lists of faces.")
+    # Below `list`, the name is that field: default factories say `Rights` instead.
+    face_sample: Rights = Field(default_factory=Rights, description="Face samples: creation, view, deletion.")
+    body_sample: Rights = Field(default_factory=Rights, description="Body samples: creation, view, deletion.")
+    image: Rights = Field(default_factory=Rights, description="Source images (/images): creation, view, deletion.")
+    object: Rights = Field(default_factory=Rights, description="Objects (/objects): creation, view, deletion.")
+    attribute: Rights = Field(default_factory=Rights, description="Temporary attributes; extracting needs creation.")
+    handler: Rights = Field(default_factory=Rights, description="Handlers (generating events needs handler view).")
 
     @classmethod
     def full(cls) -> TokenPermissions:
@@ -75,9 +87,12 @@ class TokenPermissions(Body):
             event=list(ALL_RIGHTS),
             face=list(ALL_RIGHTS),
             list=list(ALL_RIGHTS),
-            handler=list(ALL_RIGHTS),
-            attribute=list(ALL_RIGHTS),
             face_sample=list(ALL_RIGHTS),
+            body_sample=list(ALL_RIGHTS),
+            image=list(ALL_RIGHTS),
+            object=list(ALL_RIGHTS),
+            attribute=list(ALL_RIGHTS),
+            handler=list(ALL_RIGHTS),
         )
 
 
@@ -95,6 +110,7 @@ class TokenCreated(Body):
 
     token: str
     token_id: UUID
+    url: str
 
 
 class Token(Body):

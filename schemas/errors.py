@@ -128,7 +128,6 @@ MATCH_LIMIT_EXCEEDED = ErrorCode(31007, BAD_INPUT, "Amount of specified/required
 MULTIPART_UNKNOWN_NAME = ErrorCode(12039, BAD_INPUT, 'Unknown multipart name "{value}"', 400)
 MULTIPART_DUPLICATE_NAME = ErrorCode(12040, BAD_INPUT, 'Duplicate multipart name "{value}"', 400)
 # Samples, temporary attributes and face attributes (001 §11.5, §11.12).
-IMAGE_NOT_WARP = ErrorCode(11030, BAD_INPUT, "Image size is not equal to 250x250", 400)
 SAMPLE_NOT_FOUND = ErrorCode(11031, BAD_INPUT, "Sample with id {value} not found", 400)
 FACE_WITHOUT_ATTRIBUTES = ErrorCode(11032, "Object not found", "Face with id {value} does not have attributes yet", 404)
 MULTIPLE_BODIES = ErrorCode(11053, "Multiple human bodies found", "Multiple human bodies found on image {value} detect {value}", 400)
@@ -157,6 +156,20 @@ HANDLER_NOT_FOUND = ErrorCode(34000, "Object not found", "Handler with id {value
 AGGREGATION_OF_DESCRIPTORS = ErrorCode(34003, BAD_INPUT, "Aggregation is not supported for raw descriptors", 400)
 CANDIDATES_LIMIT_EXCEEDED = ErrorCode(34005, BAD_INPUT, "Candidates limit exceeded: {value} > {value}", 400)
 LAMBDA_DISABLED = ErrorCode(11072, "Forbidden", "Luna Lambda service is disabled", 403)
+# Image Store (001 §11.5, §11.7, §11.11): images, objects and samples, and their S3 backend.
+IMAGE_CONTENT_TYPE_INVALID = ErrorCode(11028, BAD_INPUT, "Bad content type of image {value}", 400)
+WARP_SIZE_INVALID = ErrorCode(11030, BAD_INPUT, "Image size is not equal to {value}", 400)  # LUNA: 250x250
+IMAGE_NOT_FOUND = ErrorCode(13003, "Object not found", "Image with id {value} not found", 404)
+STORED_OBJECT_NOT_FOUND = ErrorCode(13007, "Object not found", "Object with id {value} not found", 404)
+S3_REQUEST_FAILED = ErrorCode(20005, "Internal server error", "Request to S3 Failed", 500)
+S3_FORBIDDEN = ErrorCode(20006, "Internal server error", "Request to S3 Forbidden.", 500)
+S3_REQUEST_TIMEOUT = ErrorCode(
+    20007, "Internal server error", "Request time to S3 is longer than the established time", 500
+)
+S3_CONNECTION_REFUSED = ErrorCode(20008, "Internal server error", "S3 Connection Refused", 500)
+S3_CONNECT_TIMEOUT = ErrorCode(
+    20009, "Internal server error", "Connect time to S3 is longer than the established time", 500
+)
 # Selene-only codes: LUNA is silent on these failures.
 MESSAGE_INVALID = ErrorCode(45001, BAD_INPUT, "Message failed validation against {value}: {value}", 400)
 MESSAGE_UNDECODABLE = ErrorCode(45002, BAD_INPUT, "Message could not be decoded: {value}", 400)

@@ -45,9 +45,9 @@ from schemas.errors import (
     BAD_QUERY,
     DESCRIPTOR_OF_VERSION_NOT_FOUND,
     DESCRIPTOR_VERSION_UNKNOWN,
-    IMAGE_NOT_WARP,
     NO_FACES_FOUND,
     SAMPLE_NOT_FOUND,
+    WARP_SIZE_INVALID,
     SeleneError,
 )
 from schemas.faces import RawDescriptor
@@ -213,7 +213,7 @@ class AttributeExtractor:
                 raise SeleneError(SAMPLE_NOT_FOUND, sample_id)
             pixels = decode_image(data, use_exif=False)
             if pixels.shape[:2] != (FACE_WARP_SIZE, FACE_WARP_SIZE):
-                raise SeleneError(IMAGE_NOT_WARP)
+                raise SeleneError(WARP_SIZE_INVALID, "250x250")
             warps.append(pixels)
         vectors = []
         for sample_id, estimation in zip(sample_ids, await self.sdk.estimate(warps, _FROM_WARPS)):

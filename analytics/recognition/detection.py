@@ -33,7 +33,7 @@ from analytics.sdk.images import InputImage
 from analytics.sdk.service import RemoteSdk, pair_people
 from infra.media.jpeg import encode_jpeg
 from schemas.detector import BodySample, FaceSample, SampleDetection
-from schemas.errors import IMAGE_NOT_WARP, MULTIPLE_BODIES, MULTIPLE_FACES, ErrorCode, SeleneError
+from schemas.errors import MULTIPLE_BODIES, MULTIPLE_FACES, WARP_SIZE_INVALID, ErrorCode, SeleneError
 from schemas.sdk import BodyDetection, FaceDetection, Rect
 from streams.models.estimators.detect import FaceBox
 from streams.models.estimators.engine import (
@@ -169,7 +169,7 @@ class Detector:
         results = [ImageResult(d.image, d.error) for d in decoded]
         for result, item in zip(results, decoded):
             if item.pixels is not None and policy.image_type == 1 and item.pixels.shape[:2] != (FACE_WARP_SIZE,) * 2:
-                result.error = SeleneError(IMAGE_NOT_WARP)
+                result.error = SeleneError(WARP_SIZE_INVALID, "250x250")
         boxed = [i for i, (r, d) in enumerate(zip(results, decoded))
                  if r.error is None and d.image.face_boxes is not None and policy.image_type == 0 and wanted.faces]
         whole = [i for i, r in enumerate(results) if r.error is None and i not in boxed]

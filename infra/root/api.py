@@ -19,8 +19,7 @@ from agents.video_manager.registry import Registry
 from analytics.events import sink
 from analytics.events.setup import open_warehouse
 from analytics.events.warehouse import Warehouse
-from analytics.images.local_disk import LocalDiskStorage
-from analytics.images.samples import SampleStore
+from analytics.images.backend import open_image_store
 from analytics.events.luna_event_store import LunaEventStore
 from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
 from analytics.recognition.attributes import AttributeStore
@@ -164,9 +163,9 @@ async def serve() -> None:
     recognition = Recognition(faces, open_lists(manager.redis), events)
     matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, MatcherSettings())
     matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
-    images = ImageStoreSettings()
-    samples = SampleStore(LocalDiskStorage(images.root or common.data_dir / "images"))
-    await samples.start()
+    image_store = open_image_store(ImageStoreSettings(), common.data_dir)
+    await image_store.start()
+    samples = image_store.samples
     sender = Sender(broker.bootstrap, sender_group(WorkerSettings()), SenderSettings())
     sender_tasks = [asyncio.create_task(_keep_running(service)) for service in sender.services()]
     preview_claims = ClaimCheck(redis_settings.url)  # frames an agent claim-checked, read by the previews
@@ -180,7 +179,7 @@ async def serve() -> None:
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
         recognition=recognition, sdk=sdk, previews=previews, samples=samples, sender=sender,
-        handlers=Handlers(open_handlers(manager.redis), checker, pipeline),
+        images=image_store.images, handlers=Handlers(open_handlers(manager.redis), checker, pipeline),
         attributes=attributes,
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
@@ -224,6 +223,7 @@ async def serve() -> None:
         if context.sdk is not None:
             context.sdk.close()
         await stop_within("previews", STOP_STEP_SECONDS, previews.stop())
+        await stop_within("image store", STOP_STEP_SECONDS, image_store.stop())
         await preview_claims.close()
         await stop_within("live results", STOP_STEP_SECONDS, results.stop())
         await manager.stop()

@@ -20,7 +20,9 @@ from agents.video_manager.manager import VideoManager
 from agents.video_manager.preview import Previews
 from analytics.events import routes as events_routes
 from analytics.events.warehouse import Warehouse
+from analytics.images import routes as images_routes
 from analytics.images.samples import SampleStore
+from analytics.images.store import ImageStore
 from analytics.recognition import routes as recognition_routes
 from analytics.recognition.handlers import Handlers
 from analytics.recognition.attributes import AttributeStore
@@ -37,7 +39,8 @@ from infra.http.metrics import HttpMetricsMiddleware, metrics_router
 from infra.http.mount import Mount
 from infra.http.request_id import RequestIdMiddleware
 from infra.root import videosdk
-from schemas.errors import HEALTHCHECK_ERROR, ErrorBody
+from infra.settings import effective_settings
+from schemas.errors import HEALTHCHECK_ERROR, PERMISSION_DENIED, SERVICE_UNAVAILABLE, ErrorBody, SeleneError
 from schemas.rest import (
     EstimatorFeature,
     FeaturesResponse,
@@ -71,6 +74,7 @@ SERVICE_MOUNTS: tuple[Mount, ...] = (
     *sdk_routes.MOUNTS,
     *videosdk.MOUNTS,
     *sender_routes.MOUNTS,
+    *images_routes.MOUNTS,
 )
 _COMPONENTS = ("selene", "faust-streaming", "aiokafka", "av", "chdb", "pymilvus", "redis", "fastapi", "onnxruntime")
 
@@ -96,6 +100,7 @@ class ApiContext:
     previews: Previews | None = None  # None: the stream preview answers 45004
     samples: SampleStore | None = None  # None: no image store (samples answer 45004)
     handlers: Handlers | None = None  # None: no face store (handlers answer 45004)
+    images: ImageStore | None = None  # None: /images, /objects and /samples answer 45004
     attributes: AttributeStore | None = None  # None: no temporary attributes (attributes answer 45004)
     sender: Sender | None = None  # None: /6/ws answers 29002
 
@@ -177,8 +182,25 @@ def _meta_router(context: ApiContext) -> APIRouter:
             return errors.error_response(HEALTHCHECK_ERROR, ", ".join(down))
         return JSONResponse({"execution_time": snapshot.execution_time})
 
-    @router.get("/docs/spec", include_in_schema=False)
+    @router.get("/docs/spec", summary="This API's OpenAPI document (LUNA's docs/spec)")
     async def spec(request: Request) -> Any:
         return request.app.openapi()
+
+    @router.get("/docs/dev", summary="The interactive API documentation (a redirect)")
+    async def docs_dev() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @router.get("/config", summary="Every setting's value, secrets hidden (LUNA's service configuration; admin only)")
+    async def config(request: Request) -> dict[str, object]:
+        if context.auth is None:
+            raise SeleneError(SERVICE_UNAVAILABLE, "accounts", "this API serves the platform endpoints only")
+        principal = await context.auth.authenticate(request)
+        if principal.account_type != "admin":
+            raise SeleneError(PERMISSION_DENIED, "config", "the configuration")
+        return effective_settings()
+
+    @router.get("/plugins", summary="Loaded plugins (Selene has no plugin mechanism: always empty)")
+    async def plugins() -> dict[str, list[str]]:
+        return {"plugins": []}
 
     return router

@@ -232,6 +232,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from infra.root.luna_coverage import coverage
+
+    result = coverage()
+    print(f"LUNA API v6 operations served: {len(result.served)} / {len(result.luna)} ({result.ratio:.0%})")
+    if args.missing:
+        print("\n".join(f"  missing: {op}" for op in result.missing))
+    return 0
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     """Run read-only SQL through the API, which owns the embedded warehouse; print tab-separated rows."""
     import httpx
@@ -309,6 +319,9 @@ def parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--k", type=int, default=5, help="top k (default 5)")
     calibrate.add_argument("--queries", type=int, default=200, help="stored descriptors used as queries (default 200)")
     calibrate.set_defaults(func=cmd_milvus_calibrate)
+    luna = sub.add_parser("coverage", help="count the LUNA API v6 operations this build serves")
+    luna.add_argument("--missing", action="store_true", help="list the operations not served")
+    luna.set_defaults(func=cmd_coverage)
     health = sub.add_parser("healthcheck", help="exit 0 if this host's part is healthy (for containers)")
     health.add_argument("part", choices=("api", *PARTS_WITH_HEARTBEAT))
     health.set_defaults(func=cmd_healthcheck)

@@ -21,8 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from agents.video_manager.live_results import LiveResults
 from agents.video_manager.preview import Previews
 from analytics.events.chdb_warehouse import ChdbWarehouse
-from analytics.images.local_disk import LocalDiskStorage
-from analytics.images.samples import SampleStore
+from analytics.images.backend import open_image_store
 from analytics.events.luna_event_store import LunaEventStore
 from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
 from analytics.recognition.attributes import AttributeStore
@@ -41,6 +40,7 @@ from infra.root.api import ManagerParts
 from infra.root.app import ApiContext, create_api
 from infra.settings import (
     BrokerSettings,
+    ImageStoreSettings,
     ManagerSettings,
     MilvusSettings,
     RedisSettings,
@@ -113,13 +113,15 @@ async def start_manager(
         events = EventArchive(LunaEventStore(warehouse), EventDescriptorStore(milvus, collections))
         recognition = Recognition(FaceStore(milvus, collections), open_lists(parts.redis, prefix), events)
     previews = Previews(broker.bootstrap)
-    samples = SampleStore(LocalDiskStorage(Path(tempfile.mkdtemp(prefix="selene-images-"))))
-    await samples.start()
+    image_store = open_image_store(ImageStoreSettings(root=Path(tempfile.mkdtemp(prefix="selene-images-"))), Path("."))
+    await image_store.start()
+    samples = image_store.samples
     sender = Sender(broker.bootstrap, f"{prefix}-sender", FAST_SENDER)
     await sender.start()
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
         recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples, sender=sender,
+        images=image_store.images,
         attributes=AttributeStore(parts.redis, prefix),
     )
     notifier = EventNotifier(broker.bootstrap)
@@ -146,6 +148,7 @@ async def start_manager(
         await stop_within("live results", 10, results.stop())
         await stop_within("previews", 10, previews.stop())
         await stop_within("sender", 10, sender.stop())
+        await image_store.stop()
         await parts.stop()
         if recognition is not None:
             recognition.close()

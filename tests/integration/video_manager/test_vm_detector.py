@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 
@@ -73,6 +74,9 @@ async def test_a_sample_becomes_an_attribute_and_a_face_that_matches_the_person(
         assert -90 < detection["attributes"]["head_pose"]["yaw"] < 90 and 0 <= detection["quality"]["dark"] <= 1
         assert "warp" not in detection  # stored as the sample, not sent back
     roxanne = max(samples, key=lambda s: s["face"]["detection"]["rect"]["width"])["face"]["sample_id"]
+    stored_sample = await vm.http.get(f"/6/samples/faces/{roxanne}", headers=vm.admin)
+    assert stored_sample.status_code == 200 and stored_sample.headers["content-type"] == "image/jpeg"
+    assert cv2.imdecode(np.frombuffer(stored_sample.content, np.uint8), cv2.IMREAD_COLOR).shape == (250, 250, 3)
 
     response = await extract(vm, [roxanne], "?ttl=600")
     assert response.status_code == 201, response.text
