@@ -25,6 +25,8 @@ class SampleOut(Body):
 
 
 class SamplesOut(Body):
+    """One person's face and body samples in one image."""
+
     face: SampleOut | None = None
     body: SampleOut | None = None
 
@@ -66,6 +68,8 @@ class MatchOut(Body):
 
 
 class GeneratedEvent(Body):
+    """One event: a person's face and/or body over the request's images, with its matches, tags and what was stored."""
+
     event_id: UUID
     url: str
     external_id: str

@@ -55,18 +55,24 @@ class ObjectFilters(Body):
 
 # -- detect_policy ----------------------------------------------------------------------------
 class EstimateLiveness(Body):
+    """Liveness estimation and its thresholds (no model here: 200005 when asked)."""
+
     estimate: Flag = 0
     liveness_threshold: float = Field(0.5, ge=0, le=1)
     quality_threshold: float = Field(0.5, ge=0, le=1)
 
 
 class EstimateDeepfake(Body):
+    """Deepfake estimation (no model here: 200005 when asked)."""
+
     estimate: Flag = 0
     mode: Literal[1, 2] = 2
     real_threshold: float = Field(0.5, ge=0, le=1)
 
 
 class EstimateFaceOcclusion(Body):
+    """Face occlusion estimation and its thresholds (no model here: 200005 when asked)."""
+
     estimate: Flag = 0
     occlusion_threshold: float = Field(0.07, ge=0, le=1)
     forehead_threshold: float = Field(0.2, ge=0, le=1)
@@ -78,11 +84,15 @@ class EstimateFaceOcclusion(Body):
 
 
 class EstimatePeopleCount(Body):
+    """Count the people in each image, with their boxes when ``people_coordinates`` is 1."""
+
     estimate: Flag = 0
     people_coordinates: Flag = 1
 
 
 class BodyAttributesPolicy(Body):
+    """Body attributes to estimate (no model here: 200005 when asked)."""
+
     estimate_basic_attributes: Flag = 0
     estimate_upper_body: Flag = 0
     estimate_lower_body: Flag = 0
@@ -98,6 +108,8 @@ class FaceQualityPolicy(Body):
 
 
 class DetectPolicy(Body):
+    """What to detect and estimate in every image, and which detections to drop."""
+
     detect_face: Flag = 1
     detect_body: Flag = 0
     multiface_policy: Literal[0, 1, 2] = Field(1, description="0: refuse an image with several faces; 1: all; 2: the best.")
@@ -128,6 +140,8 @@ class DetectPolicy(Body):
 
 
 class ExtractPolicy(Body):
+    """What to extract of each kept detection: descriptors, basic attributes."""
+
     extract_basic_attributes: Flag = 0
     extract_face_descriptor: Flag = 0
     extract_body_descriptor: Flag = 0
@@ -155,10 +169,14 @@ Candidates = Annotated[
 
 
 class MatchDescriptor(Body):
+    """Which descriptor of the detection is matched."""
+
     descriptor_type: Literal["face", "body"] = "face"
 
 
 class HandlerMatchPolicy(Body):
+    """Match each detection against a candidate set; ``label`` names the result."""
+
     label: str = Field(min_length=1, max_length=36)
     candidates: Candidates = Field(default_factory=MatchCandidates, description=(
         'Faces (`"origin": "faces"`: a list, face ids) or events (`"origin": "events"`: LUNA\'s event filters).'))
@@ -169,18 +187,24 @@ class HandlerMatchPolicy(Body):
 
 
 class ConditionalTagPolicy(Body):
+    """Add ``tag`` to the events that meet ``filters``."""
+
     tag: str = Field(min_length=1, max_length=36)
     filters: ObjectFilters = Field(default_factory=ObjectFilters)
 
 
 # -- storage_policy -------------------------------------------------------------------------------
 class SamplePolicy(Body):
+    """Store the detection's sample (warp) in the samples bucket."""
+
     store_sample: Flag = 1
     filters: ObjectFilters = Field(default_factory=ObjectFilters)
     ttl: int | None = Field(None, ge=1, le=365, description="Days; null: kept until deleted.")
 
 
 class ImageOriginPolicy(Body):
+    """Store the source image (or keep its URL with ``use_external_references``)."""
+
     store_image: Flag = 0
     use_external_references: Flag = 1
     filters: ObjectFilters = Field(default_factory=ObjectFilters)
@@ -188,17 +212,23 @@ class ImageOriginPolicy(Body):
 
 
 class AttributePolicy(Body):
+    """Keep the event's descriptor as a temporary attribute for ``ttl`` seconds."""
+
     store_attribute: Flag = 0
     ttl: int = Field(DEFAULT_ATTRIBUTE_TTL, ge=1, le=MAX_ATTRIBUTE_TTL, description="Seconds.")
     filters: ObjectFilters = Field(default_factory=ObjectFilters)
 
 
 class LinkToListPolicy(Body):
+    """Attach the face the face policy made to ``list_id`` when ``filters`` hold."""
+
     list_id: UUID
     filters: ObjectFilters = Field(default_factory=ObjectFilters)
 
 
 class FacePolicy(Body):
+    """Make a face of the event (its descriptor, the request's external_id and user_data), linked to lists."""
+
     store_face: Flag = 0
     filters: ObjectFilters = Field(default_factory=ObjectFilters)
     set_sample_as_avatar: Flag = 1
@@ -206,6 +236,8 @@ class FacePolicy(Body):
 
 
 class EventPolicy(Body):
+    """Store the event; ``wait_saving`` 0 answers before it is saved."""
+
     store_event: Flag = 1
     wait_saving: Flag = 1
     filters: ObjectFilters = Field(default_factory=ObjectFilters)
@@ -219,6 +251,8 @@ class HandlerNotificationPolicy(Body):
 
 
 class StoragePolicy(Body):
+    """What a handler stores of each event, and whom it notifies."""
+
     face_sample_policy: SamplePolicy = Field(default_factory=SamplePolicy)
     body_sample_policy: SamplePolicy = Field(default_factory=SamplePolicy)
     image_origin_policy: ImageOriginPolicy = Field(default_factory=ImageOriginPolicy)
@@ -231,6 +265,8 @@ class StoragePolicy(Body):
 
 
 class Policies(Body):
+    """A handler's policies, run in order for every detection."""
+
     detect_policy: DetectPolicy = Field(default_factory=DetectPolicy)
     extract_policy: ExtractPolicy = Field(default_factory=ExtractPolicy)
     match_policy: list[HandlerMatchPolicy] = Field(default_factory=list, max_length=30)
@@ -274,6 +310,8 @@ class HandlerCreated(Body):
 
 
 class Handler(Body):
+    """LUNA's handler: its type, its policies (none for a dynamic handler) and times."""
+
     handler_id: UUID
     account_id: UUID
     description: str
@@ -285,6 +323,8 @@ class Handler(Body):
 
 
 class HandlersCount(Body):
+    """``GET /handlers/count``: ``{"handlers_count": N}``."""
+
     handlers_count: int = Field(ge=0)
 
 

@@ -153,7 +153,7 @@ async def test_a_dynamic_handler_takes_its_policies_with_each_request(vm: Manage
     assert gone.status_code == 404  # store_event 0
     without = await emit(vm, handler_id, {**headers, "Content-Type": "image/jpeg"}, content=photo("messi.jpg"))
     assert without.status_code == 400 and without.json()["error_code"] == 12031
-    bad = [("policies", ("p.json", json.dumps({"detect_policy": {"estimate_emotions": 1}}), "application/json")),
+    bad = [("policies", ("p.json", json.dumps({"detect_policy": {"estimate_liveness": {"estimate": 1}}}), "application/json")),
            ("image", ("messi.jpg", photo("messi.jpg"), "image/jpeg"))]
     refused = await emit(vm, handler_id, headers, files=bad)
     assert refused.status_code == 400 and refused.json()["error_code"] == 200005

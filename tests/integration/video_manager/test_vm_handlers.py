@@ -101,8 +101,8 @@ async def test_policies_that_cannot_run_here_are_refused(vm: Manager) -> None:
         assert created.json()["error_code"] == validated.json()["error_code"]
         return created.status_code, created.json()["error_code"]
 
-    # An estimator without a model (emotions), or a filter that needs one (age needs basic attributes).
-    assert await refused({"detect_policy": {"estimate_emotions": 1}}) == (400, 200005)
+    # An estimator without a model (liveness), or a filter that needs one (age needs basic attributes).
+    assert await refused({"detect_policy": {"estimate_liveness": {"estimate": 1}}}) == (400, 200005)
     assert await refused({"storage_policy": {"face_policy": {"store_face": 1, "filters": {"age__gte": 18}}}}) == (400, 200005)
     assert await refused({"extract_policy": {"extract_basic_attributes": 1}}) == (400, 200005)
     # A list that does not exist, or is another account's, in a match policy or a link to lists.
