@@ -46,6 +46,7 @@ class ConsumerService(ABC):
 
     name = "consumer"
     invalid_error: ErrorCode = MESSAGE_INVALID  # the code a record failing validation is dead-lettered with
+    offset_reset = "earliest"  # where a new group starts; once it has committed, it resumes from there
 
     def __init__(self, bootstrap: str, group_id: str, models: Mapping[str, type[BaseModel]], settings: ConsumerSettings) -> None:
         self.bootstrap, self.group_id, self.models, self.settings = bootstrap, group_id, dict(models), settings
@@ -64,7 +65,7 @@ class ConsumerService(ABC):
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap)
         self._consumer = AIOKafkaConsumer(
             *self.models, bootstrap_servers=self.bootstrap, group_id=self.group_id, enable_auto_commit=False,
-            auto_offset_reset="earliest", max_poll_records=self.settings.batch_size, **consumer_options(),
+            auto_offset_reset=self.offset_reset, max_poll_records=self.settings.batch_size, **consumer_options(),
         )
         try:
             await self._producer.start()
@@ -73,6 +74,15 @@ class ConsumerService(ABC):
             await self._close()
             raise
         self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def hold_positions(self) -> None:
+        """Wait until the group assigned this member its partitions and their positions are known, so a
+        new group starting at "latest" misses nothing published after this returns."""
+        assert self._consumer is not None
+        while not self._consumer.assignment():
+            await asyncio.sleep(0.05)
+        for partition in self._consumer.assignment():
+            await self._consumer.position(partition)
 
     async def stop(self) -> None:
         """Stop without committing what is not done: it is redelivered, and results are idempotent."""

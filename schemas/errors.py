@@ -192,13 +192,13 @@ CLIENT_REQUEST_TIMEOUT = ErrorCode(9, "Internal server error", "Request timeout 
 CLIENT_CONNECTION_ERROR = ErrorCode(11, "Internal server error", "Server connection error {value}", 500)
 CLIENT_RESPONSE_ERROR = ErrorCode(22, "Internal server error", "Client response error {value}", 500)
 CLIENT_HTTP_ERROR = ErrorCode(23, "Internal server error", "HTTP client error {value}", 500)
-# Sender (001 §11.16). LUNA's Sender reads Redis; Selene's reads the broker, named in 29005's detail.
+# Sender (001 §11.16). LUNA's Sender reads Redis; Selene's reads the broker, named in 29005's detail. 29004
+# (publish to a websocket failed) has no Selene use: a failed send means the client left, no one to tell.
 SENDER_NO_ACCOUNT = ErrorCode(
     29001, "Forbidden", 'Cannot subscribe for events without "Luna-Account-Id" header set', 403
 )
 SENDER_SUBSCRIBE_FAILED = ErrorCode(29002, "Internal server error", "Failed to subscribe to chanel {value}", 500)
 SENDER_MESSAGE_INVALID = ErrorCode(29003, "Internal server error", "Failed to process input message", 500)
-SENDER_PUBLISH_FAILED = ErrorCode(29004, "Internal server error", "Failed to publish message to ws", 500)
 SENDER_DISCONNECTED = ErrorCode(29005, "Service Unavailable", "{value} disconnected", 503)
 
 ALL: tuple[ErrorCode, ...] = tuple(v for v in globals().values() if isinstance(v, ErrorCode))

@@ -4,7 +4,8 @@ meets, once per callback that differs only in filters.
 
 A callback is tried ``callback_attempts`` times, with jittered exponential backoff between tries; after
 the last failure the notification goes to the dead-letter topic, with the callback's URL and the
-last failure (LUNA's HTTP client codes: 9 timeout, 11 connection, 22 answer not 2xx, 23 other). The
+last failure (LUNA's HTTP client codes: 9 timeout, 11 connection, 22 answer not 2xx, 23 other). A new
+consumer group starts at the topic's end; start() returns once it holds its positions. The
 offset is committed once every callback of the batch is sent or dead-lettered, so a crash resends:
 delivery is at least once and a receiver dedupes on ``event.event_id``.
 """
@@ -50,6 +51,9 @@ def encoded(document: object, content_type: str) -> bytes:
 class CallbackDelivery(ConsumerService):
     name = "sender"
     invalid_error = SENDER_MESSAGE_INVALID
+    # A new group (the first deployment, a renamed group) does not replay a day of old events to the
+    # receivers; after its first commit it resumes where it stopped.
+    offset_reset = "latest"
 
     def __init__(self, bootstrap: str, group_id: str, settings: SenderSettings) -> None:
         super().__init__(bootstrap, group_id, {EVENT_NOTIFICATIONS.name: EventNotification}, settings)
@@ -61,8 +65,9 @@ class CallbackDelivery(ConsumerService):
         self._http = httpx.AsyncClient(follow_redirects=False)
         try:
             await super().start()
+            await self.hold_positions()
         except BaseException:
-            await self._close_http()
+            await self.stop()
             raise
 
     async def stop(self) -> None:

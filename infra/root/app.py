@@ -112,7 +112,8 @@ def create_api(context: ApiContext) -> FastAPI:
         version=package_version("selene"),
         description=(
             "Kafka-native video analytics, compatible with LUNA PLATFORM 5's API v6. Live results of a stream: "
-            "the websocket `/6/streams/{stream_id}/ws` (not listed below; see the README)."
+            "the websocket `/6/streams/{stream_id}/ws`; generated events: LUNA's `/6/ws` (neither listed below; see the "
+            "README)."
         ),
         docs_url="/docs",
         redoc_url="/redoc",
