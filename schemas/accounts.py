@@ -75,6 +75,7 @@ class TokenPermissions(Body):
     image: Rights = Field(default_factory=Rights, description="Source images (/images): creation, view, deletion.")
     object: Rights = Field(default_factory=Rights, description="Objects (/objects): creation, view, deletion.")
     attribute: Rights = Field(default_factory=Rights, description="Temporary attributes; extracting needs creation.")
+    handler: Rights = Field(default_factory=Rights, description="Handlers (generating events needs handler view).")
 
     @classmethod
     def full(cls) -> TokenPermissions:
@@ -91,6 +92,7 @@ class TokenPermissions(Body):
             image=list(ALL_RIGHTS),
             object=list(ALL_RIGHTS),
             attribute=list(ALL_RIGHTS),
+            handler=list(ALL_RIGHTS),
         )
 
 

@@ -150,6 +150,12 @@ ATTRIBUTE_VERSIONS_REPEATED = ErrorCode(
 ESTIMATOR_NOT_INITIALIZED = ErrorCode(
     200005, "Internal error", "{value} estimator was not initialized ({value})", 400
 )
+# Handlers (001 §11.19) and the lists their policies name (§11.12).
+LISTS_NOT_FOUND = ErrorCode(22005, "Object not found", 'One or more lists not found including list with id "{value}"', 404)
+HANDLER_NOT_FOUND = ErrorCode(34000, "Object not found", "Handler with id {value} not found", 404)
+AGGREGATION_OF_DESCRIPTORS = ErrorCode(34003, BAD_INPUT, "Aggregation is not supported for raw descriptors", 400)
+CANDIDATES_LIMIT_EXCEEDED = ErrorCode(34005, BAD_INPUT, "Candidates limit exceeded: {value} > {value}", 400)
+LAMBDA_DISABLED = ErrorCode(11072, "Forbidden", "Luna Lambda service is disabled", 403)
 # Image Store (001 §11.5, §11.7, §11.11): images, objects and samples, and their S3 backend.
 IMAGE_CONTENT_TYPE_INVALID = ErrorCode(11028, BAD_INPUT, "Bad content type of image {value}", 400)
 WARP_SIZE_INVALID = ErrorCode(11030, BAD_INPUT, "Image size is not equal to {value}", 400)  # LUNA: 250x250

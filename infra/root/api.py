@@ -24,6 +24,10 @@ from analytics.events.luna_event_store import LunaEventStore
 from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
 from analytics.recognition.attributes import AttributeStore
 from analytics.recognition.face_store import FaceStore
+from analytics.recognition.handlers import Handlers, open_handlers
+from analytics.recognition.notifier import EventNotifier
+from analytics.recognition.pipeline import HandlerPipeline
+from analytics.recognition.policy_check import PolicyChecker
 from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
 from analytics.recognition.track_matcher import TrackMatcher
@@ -161,16 +165,22 @@ async def serve() -> None:
     matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
     image_store = open_image_store(ImageStoreSettings(), common.data_dir)
     await image_store.start()
+    samples = image_store.samples
     sender = Sender(broker.bootstrap, sender_group(WorkerSettings()), SenderSettings())
     sender_tasks = [asyncio.create_task(_keep_running(service)) for service in sender.services()]
     preview_claims = ClaimCheck(redis_settings.url)  # frames an agent claim-checked, read by the previews
     previews = Previews(broker.bootstrap, preview_claims)
+    sdk = RemoteSdk()
+    notifier = EventNotifier(broker.bootstrap)
+    await notifier.start()
+    checker = PolicyChecker(recognition.lists)
+    attributes = AttributeStore(manager.redis, "selene:vm", AttributeSettings())
+    pipeline = HandlerPipeline(recognition, sdk, samples, checker, notifier, attributes)
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
-        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=image_store.samples,
-        images=image_store.images,
-        attributes=AttributeStore(manager.redis, "selene:vm", AttributeSettings()),
-        sender=sender,
+        recognition=recognition, sdk=sdk, previews=previews, samples=samples, sender=sender,
+        images=image_store.images, handlers=Handlers(open_handlers(manager.redis), checker, pipeline),
+        attributes=attributes,
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()
@@ -209,6 +219,7 @@ async def serve() -> None:
         await asyncio.gather(*sender_tasks, return_exceptions=True)
         await stop_within("sender", STOP_STEP_SECONDS, sender.stop())
         recognition.close()
+        await stop_within("event notifier", STOP_STEP_SECONDS, notifier.stop())
         if context.sdk is not None:
             context.sdk.close()
         await stop_within("previews", STOP_STEP_SECONDS, previews.stop())

@@ -24,6 +24,7 @@ from analytics.images import routes as images_routes
 from analytics.images.samples import SampleStore
 from analytics.images.store import ImageStore
 from analytics.recognition import routes as recognition_routes
+from analytics.recognition.handlers import Handlers
 from analytics.recognition.attributes import AttributeStore
 from analytics.recognition.service import Recognition
 from analytics.sdk import routes as sdk_routes
@@ -98,6 +99,7 @@ class ApiContext:
     sdk: RemoteSdk | None = None  # None: /sdk and /iso answer 45004
     previews: Previews | None = None  # None: the stream preview answers 45004
     samples: SampleStore | None = None  # None: no image store (samples answer 45004)
+    handlers: Handlers | None = None  # None: no face store (handlers answer 45004)
     images: ImageStore | None = None  # None: /images, /objects and /samples answer 45004
     attributes: AttributeStore | None = None  # None: no temporary attributes (attributes answer 45004)
     sender: Sender | None = None  # None: /6/ws answers 29002
@@ -160,7 +162,8 @@ def _meta_router(context: ApiContext) -> APIRouter:
     async def features() -> FeaturesResponse:
         gpu = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
         return FeaturesResponse(
-            components={"video_manager": context.manager is not None, "events": True, "handlers": False},
+            components={"video_manager": context.manager is not None, "events": True,
+                        "handlers": context.handlers is not None},
             inference_backend="onnxruntime-cuda" if gpu else "onnxruntime-cpu",
             estimators=[EstimatorFeature(
                 name=e.name, flags=list(e.flags), model=e.model, license=e.license, commercial_use=e.commercial_use,

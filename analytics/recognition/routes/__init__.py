@@ -1,7 +1,18 @@
 """The recognition service's REST routes."""
 
-from analytics.recognition.routes import attributes, detector, events_raw, face_attributes, faces, lists, matcher
+from analytics.recognition.routes import (
+    attributes,
+    detector,
+    events_raw,
+    face_attributes,
+    faces,
+    handler_events,
+    handlers,
+    lists,
+    matcher,
+)
 from infra.http.mount import Mount
 
 MOUNTS = (Mount(faces.router), Mount(lists.router), Mount(matcher.router), Mount(events_raw.router),
-          Mount(detector.router), Mount(attributes.router), Mount(face_attributes.router))
+          Mount(detector.router), Mount(attributes.router), Mount(face_attributes.router),
+          Mount(handlers.router), Mount(handler_events.router))

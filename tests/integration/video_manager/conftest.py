@@ -26,6 +26,10 @@ from analytics.events.luna_event_store import LunaEventStore
 from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
 from analytics.recognition.attributes import AttributeStore
 from analytics.recognition.face_store import FaceStore
+from analytics.recognition.handlers import Handlers, open_handlers
+from analytics.recognition.notifier import EventNotifier
+from analytics.recognition.pipeline import HandlerPipeline
+from analytics.recognition.policy_check import PolicyChecker
 from analytics.recognition.service import Recognition, open_lists
 from analytics.sdk.service import RemoteSdk
 from analytics.sender.service import Sender
@@ -71,6 +75,7 @@ class Manager:
     url: str
     previews: Previews
     admin: dict[str, str] = field(default_factory=lambda: basic(*ADMIN))
+    context: ApiContext | None = None  # what the app serves from, for tests that look behind the API
 
     async def create_stream(self, analytics: tuple[str, ...] = ("people_count",), **extra: Any) -> str:
         body = {"data": {"type": "videofile", "reference": "file:///video.mp4"}, "analytics": [{"name": a} for a in analytics], **extra}
@@ -110,14 +115,22 @@ async def start_manager(
     previews = Previews(broker.bootstrap)
     image_store = open_image_store(ImageStoreSettings(root=Path(tempfile.mkdtemp(prefix="selene-images-"))), Path("."))
     await image_store.start()
+    samples = image_store.samples
     sender = Sender(broker.bootstrap, f"{prefix}-sender", FAST_SENDER)
     await sender.start()
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
-        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=image_store.samples,
+        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples, sender=sender,
         images=image_store.images,
-        attributes=AttributeStore(parts.redis, prefix), sender=sender,
+        attributes=AttributeStore(parts.redis, prefix),
     )
+    notifier = EventNotifier(broker.bootstrap)
+    await notifier.start()
+    if recognition is not None:
+        checker = PolicyChecker(recognition.lists)
+        assert context.sdk is not None
+        pipeline = HandlerPipeline(recognition, context.sdk, samples, checker, notifier, context.attributes)
+        context.handlers = Handlers(open_handlers(parts.redis, prefix), checker, pipeline)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
         create_api(context), host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5
@@ -141,8 +154,9 @@ async def start_manager(
             recognition.close()
         if context.sdk is not None:
             context.sdk.close()
+        await notifier.stop()
 
-    return Manager(http, parts, url, previews), stop
+    return Manager(http, parts, url, previews, context=context), stop
 
 
 @pytest.fixture(scope="module")
