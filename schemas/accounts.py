@@ -59,6 +59,7 @@ class TokenPermissions(Body):
     video_agent: Rights = Field(default_factory=list)
     event: Rights = Field(default_factory=list, description="General events: save, view, delete.")
     face: Rights = Field(default_factory=list, description="Faces; matching needs face view.")
+    verifier: Rights = Field(default_factory=list, description="Verifiers; verifying needs verifier view.")
     list: Rights = Field(default_factory=list, description="Lists of faces.")
 
     @classmethod
@@ -71,6 +72,7 @@ class TokenPermissions(Body):
             event=list(ALL_RIGHTS),
             face=list(ALL_RIGHTS),
             list=list(ALL_RIGHTS),
+            verifier=list(ALL_RIGHTS),
         )
 
 

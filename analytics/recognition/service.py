@@ -75,9 +75,10 @@ def open_lists(client: aioredis.Redis, prefix: str = "selene:vm") -> Collection[
 
 
 class Recognition:
-    def __init__(self, store: FaceStore, lists: Collection[FaceList]) -> None:
+    def __init__(self, store: FaceStore, lists: Collection[FaceList], bodies: FaceStore | None = None) -> None:
         self.store = store
         self.lists = lists
+        self.bodies = bodies  # events' bodies (FaceStore kind "body"); None: /matcher/bodies answers 45004
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-extractor")
         self._extractor: FaceExtractor | None = None
 

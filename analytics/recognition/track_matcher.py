@@ -7,6 +7,10 @@ It runs where the face store is (the API process in embedded mode: Milvus Lite a
 file) and reads ``selene.descriptors`` in its own consumer group. Delivery is at-least-once: offsets are
 committed after the results are sent, and both results carry the same deterministic id
 (``uuid5(event_id, "match")``) and content, so a replay replaces rather than duplicates them.
+
+With a body store, each track's body descriptors are also stored there, one row per track event
+(``bodies.event_body``, an upsert: a replay keeps one row), so ``/6/matcher/bodies`` finds the people
+human tracking has seen.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from analytics.recognition.bodies import event_body
 from analytics.recognition.face_store import FaceStore
 from infra.consumer import ConsumerService, Received
 from infra.logs import for_stream
@@ -91,19 +96,26 @@ class TrackMatcher(ConsumerService):
 
     name = PROCESSOR
 
-    def __init__(self, bootstrap: str, group_id: str, store: FaceStore, settings: MatcherSettings | None = None) -> None:
+    def __init__(self, bootstrap: str, group_id: str, store: FaceStore, settings: MatcherSettings | None = None,
+                 bodies: FaceStore | None = None) -> None:
         super().__init__(bootstrap, group_id, {DESCRIPTORS.name: TrackDescriptors}, settings or MatcherSettings())
         self.store = store
+        self.bodies = bodies
 
     async def handle(self, topic: str, received: list[Received]) -> None:
-        # Match the whole batch before publishing anything: a store outage then re-sends nothing.
+        # Store and match the whole batch before publishing anything: a store outage then re-sends nothing.
         found = []
         for _, track in received:
             assert isinstance(track, TrackDescriptors)
+            await self.store_body(track)
             found.append((track, await match_track(self.store, track)))
         for track, matches in found:
             if matches:
                 await self._publish(track, matches)
+
+    async def store_body(self, track: TrackDescriptors) -> None:
+        if self.bodies is not None and (body := event_body(track)) is not None:
+            await self.bodies.upsert(body)
 
     async def _publish(self, track: TrackDescriptors, matches: list[ListMatch]) -> None:
         assert self._producer is not None

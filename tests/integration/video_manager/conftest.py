@@ -62,6 +62,7 @@ class Manager:
     url: str
     previews: Previews
     admin: dict[str, str] = field(default_factory=lambda: basic(*ADMIN))
+    context: ApiContext | None = None  # the API's services, for tests that seed a store directly
 
     async def create_stream(self, analytics: tuple[str, ...] = ("people_count",), **extra: Any) -> str:
         body = {"data": {"type": "videofile", "reference": "file:///video.mp4"}, "analytics": [{"name": a} for a in analytics], **extra}
@@ -95,8 +96,9 @@ async def start_manager(
     await results.start()
     recognition = None
     if milvus is not None:
-        store = FaceStore(milvus, MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_"))
-        recognition = Recognition(store, open_lists(parts.redis, prefix))
+        milvus_settings = MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_")
+        store, bodies = FaceStore(milvus, milvus_settings), FaceStore(milvus, milvus_settings, kind="body")
+        recognition = Recognition(store, open_lists(parts.redis, prefix), bodies)
     previews = Previews(broker.bootstrap)
     samples = SampleStore(LocalDiskStorage(Path(tempfile.mkdtemp(prefix="selene-images-"))))
     await samples.start()
@@ -126,7 +128,7 @@ async def start_manager(
         if context.sdk is not None:
             context.sdk.close()
 
-    return Manager(http, parts, url, previews), stop
+    return Manager(http, parts, url, previews, context=context), stop
 
 
 @pytest.fixture(scope="module")

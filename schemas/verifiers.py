@@ -1,0 +1,223 @@
+"""LUNA's ``verifiers`` tag: a verifier is a stored set of policies (detection, extraction, sample storage
+and a ``verification_threshold``) for 1:1 checks of photos or descriptors against given faces.
+
+Field names and defaults follow LUNA's verifier (API document 003 and the 004 ``get verifier`` example).
+The document prints no default for ``verification_threshold`` (its examples use 0.5); Selene's is 0.5,
+its matching default, where dlib's usual same-person distance 0.6 falls (``schemas.descriptors.similarity``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from schemas.base import Body
+from schemas.errors import ErrorBody
+from schemas.recognition import DEFAULT_MATCH_THRESHOLD
+from schemas.sdk import FaceDetection
+
+DEFAULT_VERIFICATION_THRESHOLD = DEFAULT_MATCH_THRESHOLD
+Flag = Literal[0, 1]
+Angle = float | None
+
+
+class LivenessPolicy(Body):
+    estimate: Flag = 0
+    liveness_threshold: float = Field(0.5, ge=0, le=1)
+    quality_threshold: float = Field(0.5, ge=0, le=1)
+
+
+class DeepfakePolicy(Body):
+    estimate: Flag = 0
+    mode: Literal[1, 2] = 2
+    real_threshold: float = Field(0.5, ge=0, le=1)
+
+
+class FaceOcclusionPolicy(Body):
+    estimate: Flag = 0
+    occlusion_threshold: float = Field(0.07, ge=0, le=1)
+    forehead_threshold: float = Field(0.2, ge=0, le=1)
+    eye_threshold: float = Field(0.15, ge=0, le=1)
+    nose_threshold: float = Field(0.2, ge=0, le=1)
+    mouth_threshold: float = Field(0.15, ge=0, le=1)
+    lower_face_threshold: float = Field(0.2, ge=0, le=1)
+    hair_occlusion_threshold: float = Field(0.15, ge=0, le=1)
+
+
+class FaceQualityPolicy(Body):
+    estimate: Flag = 0
+    filter: Flag = 0
+    checks: dict[str, Any] = Field(default_factory=dict, description="LUNA's ISO checks with their thresholds.")
+
+
+class VerifierDetectPolicy(Body):
+    """What is detected and estimated on each photo. A flag asking for an estimator Selene has no model
+    for is refused when the verifier is created or replaced (200005)."""
+
+    multiface_policy: Literal[0, 1, 2] = Field(1, description="0: several faces are an error (11038); 1: all faces; 2: the largest.")
+    detect_landmarks68: Flag = 0
+    estimate_head_pose: Flag = 0
+    estimate_gaze: Flag = 0
+    estimate_eyes_attributes: Flag = 0
+    estimate_mouth_attributes: Flag = 0
+    estimate_emotions: Flag = 0
+    estimate_mask: Flag = 0
+    estimate_glasses: Flag = 0
+    estimate_quality: Flag = 0
+    extract_exif: Flag = 0
+    estimate_liveness: LivenessPolicy = Field(default_factory=LivenessPolicy)
+    estimate_deepfake: DeepfakePolicy = Field(default_factory=DeepfakePolicy)
+    estimate_face_occlusion: FaceOcclusionPolicy = Field(default_factory=FaceOcclusionPolicy)
+    face_quality: FaceQualityPolicy = Field(default_factory=FaceQualityPolicy)
+    pitch_threshold: Angle = Field(None, ge=0, le=180, description="Faces turned further (degrees) are filtered out.")
+    roll_threshold: Angle = Field(None, ge=0, le=180)
+    yaw_threshold: Angle = Field(None, ge=0, le=180)
+    mask_states: list[int] | None = None
+    liveness_states: list[int] | None = None
+    deepfake_states: list[int] | None = None
+    face_occlusion_states: list[int] | None = None
+
+
+class VerifierExtractPolicy(Body):
+    """The face descriptor is always extracted; basic attributes need a model Selene lacks (200005)."""
+
+    extract_basic_attributes: Flag = 0
+    fd_score_threshold: float = Field(0.0, ge=0, le=1, description="Selene's descriptors have no score: only 0.")
+
+
+class AttributePolicy(Body):
+    store_attribute: Flag = Field(0, description="Temporary attributes are not served by this Selene: only 0.")
+
+
+class FaceSamplePolicy(Body):
+    store_sample: Flag = 1
+    ttl: int | None = Field(None, ge=1, description="Per-sample TTL is not enforced by this Selene: only null.")
+
+
+class VerifierStoragePolicy(Body):
+    attribute_policy: AttributePolicy = Field(default_factory=AttributePolicy)
+    face_sample_policy: FaceSamplePolicy = Field(default_factory=FaceSamplePolicy)
+
+
+class VerifierPolicies(Body):
+    verification_threshold: float = Field(DEFAULT_VERIFICATION_THRESHOLD, ge=0, le=1,
+                                          description="A pair verifies when its similarity is greater.")
+    detect_policy: VerifierDetectPolicy = Field(default_factory=VerifierDetectPolicy)
+    extract_policy: VerifierExtractPolicy = Field(default_factory=VerifierExtractPolicy)
+    storage_policy: VerifierStoragePolicy = Field(default_factory=VerifierStoragePolicy)
+
+
+class VerifierCreate(Body):
+    """``POST /verifiers`` and ``PUT /verifiers/{verifier_id}`` (a replacement: every field)."""
+
+    description: str = Field("", max_length=128)
+    policies: VerifierPolicies = Field(default_factory=VerifierPolicies)
+
+
+class VerifierCreated(Body):
+    verifier_id: UUID
+    url: str
+
+
+class Verifier(Body):
+    """LUNA's verifier; ``version`` counts replacements from 0."""
+
+    verifier_id: UUID
+    account_id: UUID
+    description: str
+    policies: VerifierPolicies
+    create_time: datetime
+    last_update_time: datetime
+    version: int = Field(ge=0)
+
+
+class VerifierVersion(Body):
+    """``PUT /verifiers/{verifier_id}``: the new version."""
+
+    version: int = Field(ge=0)
+
+
+class VerifiersCount(Body):
+    verifiers_count: int = Field(ge=0)
+
+
+# -- verification results ------------------------------------------------------------------------
+class VerifiedFace(Body):
+    face_id: UUID
+
+
+class Verification(Body):
+    """One candidate: ``status`` is true when ``similarity`` is greater than the verifier's threshold."""
+
+    face: VerifiedFace
+    similarity: float = Field(ge=0, le=1)
+    status: bool
+
+
+class SampleFace(Body):
+    """The detected face: its stored sample (``face_sample_policy``) and its detection; a descriptor
+    given as input has neither."""
+
+    sample_id: UUID | None = None
+    url: str | None = None
+    detection: FaceDetection | None = None
+
+
+class DetectionSample(Body):
+    face: SampleFace
+
+
+class VerifiedDetection(Body):
+    sample: DetectionSample
+    verifications: list[Verification]
+
+
+class FilteredDetection(Body):
+    """A face the detect policy filtered out (head pose thresholds), with the reasons."""
+
+    detection: FaceDetection
+    filter_reasons: list[str]
+
+
+class FilteredDetections(Body):
+    face_detections: list[FilteredDetection] = Field(default_factory=list)
+
+
+class ImageDetections(Body):
+    face_detections: list[VerifiedDetection] = Field(default_factory=list)
+    filtered_detections: FilteredDetections = Field(default_factory=FilteredDetections)
+
+
+class VerifiedImage(Body):
+    """One input (photo or descriptor); a broken one has ``status`` 0 and its ``error``, the others go on."""
+
+    filename: str
+    status: Literal[0, 1]
+    error: ErrorBody
+    detections: ImageDetections = Field(default_factory=ImageDetections)
+
+
+class VerificationResponse(Body):
+    """``POST /verifiers/{verifier_id}/verifications``: one entry per input, in order."""
+
+    images: list[VerifiedImage]
+
+
+class RawVerification(Body):
+    candidate_id: str
+    similarity: float = Field(ge=0, le=1)
+    status: bool
+
+
+class RawReferenceVerifications(Body):
+    reference_id: str
+    matches: list[RawVerification]
+
+
+class RawVerificationResponse(Body):
+    """``POST /verifiers/{verifier_id}/raw``: every reference against every candidate, in their order."""
+
+    matches: list[RawReferenceVerifications]
