@@ -34,6 +34,8 @@ class EventReference(Body):
 
 
 class BodyRawDescriptorReference(Body):
+    """A raw Base64 body descriptor as the reference."""
+
     type: Literal["raw_descriptor"]
     id: str = Field(min_length=1, max_length=64, description="Your name for this reference.")
     data: BodyRawDescriptor
@@ -73,6 +75,8 @@ class BodyCandidates(Body):
 
 
 class BodyMatchRequest(Body):
+    """``POST /matcher/bodies``."""
+
     references: list[BodyReference] = Field(min_length=1, max_length=MAX_REFERENCES)
     candidates: list[BodyCandidates] = Field(min_length=1, max_length=MAX_CANDIDATE_SETS)
 
@@ -88,11 +92,15 @@ class MatchedEvent(Body):
 
 
 class BodyMatch(Body):
+    """One candidate event and its body's similarity to the reference."""
+
     event: MatchedEvent
     similarity: float = Field(ge=0, le=1)
 
 
 class BodyCandidateSetResult(Body):
+    """One candidate set's results, best first."""
+
     filters: BodyCandidateFilters
     result: list[BodyMatch]
 

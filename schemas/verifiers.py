@@ -25,18 +25,24 @@ Angle = float | None
 
 
 class LivenessPolicy(Body):
+    """``detect_policy.estimate_liveness`` (no model here: ``estimate`` 1 is refused)."""
+
     estimate: Flag = 0
     liveness_threshold: float = Field(0.5, ge=0, le=1)
     quality_threshold: float = Field(0.5, ge=0, le=1)
 
 
 class DeepfakePolicy(Body):
+    """``detect_policy.estimate_deepfake`` (no model here: ``estimate`` 1 is refused)."""
+
     estimate: Flag = 0
     mode: Literal[1, 2] = 2
     real_threshold: float = Field(0.5, ge=0, le=1)
 
 
 class FaceOcclusionPolicy(Body):
+    """``detect_policy.estimate_face_occlusion`` (no model here: ``estimate`` 1 is refused)."""
+
     estimate: Flag = 0
     occlusion_threshold: float = Field(0.07, ge=0, le=1)
     forehead_threshold: float = Field(0.2, ge=0, le=1)
@@ -48,6 +54,8 @@ class FaceOcclusionPolicy(Body):
 
 
 class FaceQualityPolicy(Body):
+    """``detect_policy.face_quality``: ISO checks; ``estimate`` 1 is refused in verifiers."""
+
     estimate: Flag = 0
     filter: Flag = 0
     checks: dict[str, Any] = Field(default_factory=dict, description="LUNA's ISO checks with their thresholds.")
@@ -89,20 +97,28 @@ class VerifierExtractPolicy(Body):
 
 
 class AttributePolicy(Body):
+    """``storage_policy.attribute_policy``."""
+
     store_attribute: Flag = Field(0, description="Temporary attributes are not served by this Selene: only 0.")
 
 
 class FaceSamplePolicy(Body):
+    """``storage_policy.face_sample_policy``: the detected faces' samples go to the image store."""
+
     store_sample: Flag = 1
     ttl: int | None = Field(None, ge=1, description="Per-sample TTL is not enforced by this Selene: only null.")
 
 
 class VerifierStoragePolicy(Body):
+    """What a verification stores: face samples (attributes are not served)."""
+
     attribute_policy: AttributePolicy = Field(default_factory=AttributePolicy)
     face_sample_policy: FaceSamplePolicy = Field(default_factory=FaceSamplePolicy)
 
 
 class VerifierPolicies(Body):
+    """A verifier's policies, LUNA's subset of a handler's."""
+
     verification_threshold: float = Field(DEFAULT_VERIFICATION_THRESHOLD, ge=0, le=1,
                                           description="A pair verifies when its similarity is greater.")
     detect_policy: VerifierDetectPolicy = Field(default_factory=VerifierDetectPolicy)
@@ -118,6 +134,8 @@ class VerifierCreate(Body):
 
 
 class VerifierCreated(Body):
+    """LUNA ``createVerifier``: 201 ``{verifier_id, url}``."""
+
     verifier_id: UUID
     url: str
 
@@ -141,11 +159,15 @@ class VerifierVersion(Body):
 
 
 class VerifiersCount(Body):
+    """``GET /verifiers/count``."""
+
     verifiers_count: int = Field(ge=0)
 
 
 # -- verification results ------------------------------------------------------------------------
 class VerifiedFace(Body):
+    """The candidate face of a verification."""
+
     face_id: UUID
 
 
@@ -167,10 +189,14 @@ class SampleFace(Body):
 
 
 class DetectionSample(Body):
+    """LUNA's ``sample`` of a face detection."""
+
     face: SampleFace
 
 
 class VerifiedDetection(Body):
+    """One detected face (or input descriptor) and its verifications, in the candidates' order."""
+
     sample: DetectionSample
     verifications: list[Verification]
 
@@ -183,10 +209,14 @@ class FilteredDetection(Body):
 
 
 class FilteredDetections(Body):
+    """The detections the policies filtered out."""
+
     face_detections: list[FilteredDetection] = Field(default_factory=list)
 
 
 class ImageDetections(Body):
+    """An input's face detections and those filtered out."""
+
     face_detections: list[VerifiedDetection] = Field(default_factory=list)
     filtered_detections: FilteredDetections = Field(default_factory=FilteredDetections)
 
@@ -207,12 +237,16 @@ class VerificationResponse(Body):
 
 
 class RawVerification(Body):
+    """One candidate descriptor of a raw verification."""
+
     candidate_id: str
     similarity: float = Field(ge=0, le=1)
     status: bool
 
 
 class RawReferenceVerifications(Body):
+    """One reference descriptor's verifications, in the candidates' order."""
+
     reference_id: str
     matches: list[RawVerification]
 
