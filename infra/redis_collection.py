@@ -71,6 +71,16 @@ class Collection(Generic[M]):
                 except WatchError:
                     continue
 
+    async def rename(self, object_id: object, old_name: str, new_name: str, value: M) -> None:
+        """Store ``value`` under a new unique name, freeing the old one in the same transaction."""
+
+        def body(values: dict[str, bytes | None], tx: Tx) -> None:
+            tx.hdel(self.names, old_name)
+            tx.hset(self.names, new_name, str(object_id))
+            tx.set(self.key(object_id), value)
+
+        await self._with_free_name(new_name, body)
+
     async def update(self, object_id: object, mutate: Callable[[M], None]) -> M:
         key = self.key(object_id)
 

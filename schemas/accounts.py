@@ -30,6 +30,15 @@ class AccountCreate(Body):
     description: str | None = Field(default=None, max_length=128)
 
 
+class AccountPatch(Body):
+    """LUNA ``patchAccount``: at least one field. The account type cannot change (it would be a privilege grant)."""
+
+    login: str | None = Field(default=None, min_length=1, max_length=128)
+    password: str | None = Field(default=None, min_length=3, max_length=128)
+    account_type: AccountType | None = None
+    description: str | None = Field(default=None, max_length=128)
+
+
 class AccountCreated(Body):
     """LUNA ``createAccount``: 201 ``{"account_id"}``."""
 
@@ -90,6 +99,7 @@ class TokenCreated(Body):
 
     token: str
     token_id: UUID
+    url: str
 
 
 class Token(Body):

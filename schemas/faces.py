@@ -6,10 +6,10 @@ Similarity is in [0, 1]; how a descriptor distance maps to it is ``schemas.descr
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from schemas.base import Body
 from schemas.descriptors import DEFAULT_FACE_DESCRIPTOR_VERSION
@@ -163,6 +163,13 @@ class FaceReference(Body):
     id: UUID
 
 
+class EventReference(Body):
+    """A stored event's face descriptor as the reference."""
+
+    type: Literal["event"]
+    id: UUID
+
+
 class RawDescriptorReference(Body):
     """A raw Base64 descriptor as the reference."""
 
@@ -188,13 +195,15 @@ class ImageReference(Body):
 
 
 Reference = Annotated[
-    FaceReference | RawDescriptorReference | SdkDescriptorReference | ImageReference, Field(discriminator="type")
+    FaceReference | EventReference | RawDescriptorReference | SdkDescriptorReference | ImageReference,
+    Field(discriminator="type"),
 ]
 
 
 class CandidateFilters(Body):
     """Which faces are candidates: a list, given face ids, or all the account's faces."""
 
+    origin: Literal["faces"] = "faces"
     list_id: UUID | None = None
     face_ids: list[UUID] | None = Field(default=None, max_length=MAX_FACE_IDS)
     account_id: UUID | None = None
@@ -209,11 +218,51 @@ class FaceCandidates(Body):
     threshold: float = Field(0.0, ge=0, le=1)
 
 
+class EventCandidateFilters(Body):
+    """Which events are candidates (``"origin": "events"``): LUNA's event filters that event descriptors carry."""
+
+    origin: Literal["events"]
+    account_id: UUID | None = None
+    event_ids: list[UUID] | None = Field(default=None, max_length=MAX_FACE_IDS)
+    handler_ids: list[UUID] | None = Field(default=None, max_length=MAX_FACE_IDS)
+    sources: list[str] | None = Field(default=None, max_length=MAX_FACE_IDS)
+    stream_ids: list[UUID] | None = Field(default=None, max_length=MAX_FACE_IDS)
+    track_ids: list[str] | None = Field(default=None, max_length=MAX_FACE_IDS)
+    external_ids: list[str] | None = Field(default=None, max_length=MAX_FACE_IDS)
+    user_data: str | None = Field(default=None, max_length=128, description="A substring of the user data.")
+    tags: list[str] | None = Field(default=None, max_length=MAX_FACE_IDS, description="The event holds all of them.")
+    create_time__gte: datetime | None = None
+    create_time__lt: datetime | None = None
+    end_time__gte: datetime | None = None
+    end_time__lt: datetime | None = None
+
+
+class EventCandidates(Body):
+    """One candidate set of events: their face descriptors, chosen by ``filters``; the best ``limit``."""
+
+    filters: EventCandidateFilters
+    limit: int = Field(3, ge=1, description=f"At most {MAX_RESULT_CANDIDATES} (31007 above).")
+    threshold: float = Field(0.0, ge=0, le=1)
+
+
+def _candidates_origin(value: object) -> str:
+    if isinstance(value, dict):
+        filters = value.get("filters")
+        return "events" if isinstance(filters, dict) and filters.get("origin") == "events" else "faces"
+    return "events" if isinstance(value, EventCandidates) else "faces"
+
+
+Candidates = Annotated[
+    Annotated[FaceCandidates, Tag("faces")] | Annotated[EventCandidates, Tag("events")],
+    Discriminator(_candidates_origin),
+]
+
+
 class FaceMatchRequest(Body):
     """``POST /matcher/faces``."""
 
     references: list[Reference] = Field(min_length=1, max_length=MAX_REFERENCES)
-    candidates: list[FaceCandidates] = Field(min_length=1, max_length=MAX_CANDIDATE_SETS)
+    candidates: list[Candidates] = Field(min_length=1, max_length=MAX_CANDIDATE_SETS)
 
 
 class ReferenceId(Body):
@@ -237,11 +286,25 @@ class CandidateSetResult(Body):
     result: list[FaceMatch]
 
 
+class EventMatch(Body):
+    """One candidate event (LUNA's stored-event shape) and its similarity to the reference."""
+
+    event: dict[str, Any]
+    similarity: float = Field(ge=0, le=1)
+
+
+class EventCandidateSetResult(Body):
+    """One candidate set of events' results, best first."""
+
+    filters: EventCandidateFilters
+    result: list[EventMatch]
+
+
 class ReferenceMatches(Body):
     """LUNA's matching result for one reference: one entry per candidate set."""
 
     reference: ReferenceId
-    matches: list[CandidateSetResult]
+    matches: list[CandidateSetResult | EventCandidateSetResult]
 
 
 class RawEntity(Body):

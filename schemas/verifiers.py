@@ -171,10 +171,18 @@ class VerifiedFace(Body):
     face_id: UUID
 
 
-class Verification(Body):
-    """One candidate: ``status`` is true when ``similarity`` is greater than the verifier's threshold."""
+class VerifiedEvent(Body):
+    """The candidate event of a verification."""
 
-    face: VerifiedFace
+    event_id: UUID
+
+
+class Verification(Body):
+    """One candidate (``face`` or ``event``): ``status`` is true when ``similarity`` is greater than the
+    verifier's threshold."""
+
+    face: VerifiedFace | None = None
+    event: VerifiedEvent | None = None
     similarity: float = Field(ge=0, le=1)
     status: bool
 

@@ -23,6 +23,7 @@ class EventTable(Generic[F]):
     COLUMNS: ClassVar[str]  # the select list that gives LUNA's field names
     TIME_COLUMN: ClassVar[str]
     STAT_COLUMNS: ClassVar[dict[str, stats.Column]]
+    JSON_COLUMN: ClassVar[str] = "event"  # statistics targets ``<JSON_COLUMN>.<path>`` read this JSON column
     FILTERS: ClassVar[type[BaseModel]]  # has ``event_ids``
     where: ClassVar[Callable[[Any, set[UUID]], str]]  # staticmethod: (filters, accounts) -> SQL
     to_event: ClassVar[Callable[[dict[str, Any]], dict[str, Any]]]  # staticmethod: row -> LUNA's shape
@@ -53,7 +54,9 @@ class EventTable(Generic[F]):
         return found[0] if found else None
 
     async def stats(self, query: stats.StatQuery, filters: F, accounts: set[UUID]) -> dict[str, Any]:
-        text, fields = stats.build(query, self.STAT_COLUMNS, self.table, self.where(filters, accounts), self.TIME_COLUMN)
+        text, fields = stats.build(
+            query, self.STAT_COLUMNS, self.table, self.where(filters, accounts), self.TIME_COLUMN, self.JSON_COLUMN
+        )
         return {"fields": fields, "stats": stats.rows_to_stats(await self.warehouse.query(text))}
 
 

@@ -23,7 +23,7 @@ from schemas.base import Body
 from schemas.events import GeneralEventMessage
 
 TABLE = "general_events"
-_CONTENT = re.compile(r"^event\.(?P<path>[^_:][^:]*?)(?:__(?P<op>[a-z]+))?(?::(?P<type>string|integer|numeric))?$")
+_CONTENT = r"^{column}\.(?P<path>[^_:][^:]*?)(?:__(?P<op>[a-z]+))?(?::(?P<type>string|integer|numeric))?$"
 _OPS = {"eq": "=", "neq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "like": "LIKE", "nlike": "NOT LIKE"}
 _LOCATION = ("city", "area", "district", "street", "house_number")
 _LOCATION_FILTERS = {"cities": "city", "areas": "area", "districts": "district", "streets": "street", "house_numbers": "house_number"}
@@ -37,34 +37,38 @@ def _int64(value: str) -> int:
 
 
 class ContentFilter(Body):
+    """A filter on a JSON column: general events' ``event.<path>``, LUNA events' ``meta.<path>``."""
+
     path: str
     op: Literal["eq", "neq", "like", "nlike", "in", "nin", "gt", "gte", "lt", "lte"] = "eq"
     type: Literal["string", "integer", "numeric"] = "string"
     value: str
+    column: Literal["event", "meta"] = "event"
 
     @classmethod
-    def parse(cls, key: str, value: str) -> ContentFilter:
-        match = _CONTENT.match(key)
+    def parse(cls, key: str, value: str, column: Literal["event", "meta"] = "event") -> ContentFilter:
+        match = re.match(_CONTENT.format(column=column), key)
         if not match:
-            raise ValueError(f"bad event content filter {key!r}")
-        return cls(path=match["path"], op=match["op"] or "eq", type=match["type"] or "string", value=value)
+            raise ValueError(f"bad {column} filter {key!r}")
+        return cls(path=match["path"], op=match["op"] or "eq", type=match["type"] or "string", value=value, column=column)
 
     def clause(self) -> str:
         keys = ", ".join(sql.json_path(self.path))
+        doc = self.column  # the JSON column the path reads
         if self.type != "string" and self.op in ("like", "nlike"):
             raise ValueError(f"{self.op} needs a string filter, not {self.type}")
         if self.type == "string":
-            column, convert = f"JSONExtractString(event, {keys})", sql.string
+            column, convert = f"JSONExtractString({doc}, {keys})", sql.string
         elif self.type == "integer":
-            column, convert = f"JSONExtractInt(event, {keys})", lambda v: sql.number(_int64(v))
+            column, convert = f"JSONExtractInt({doc}, {keys})", lambda v: sql.number(_int64(v))
         else:
-            column, convert = f"JSONExtractFloat(event, {keys})", lambda v: sql.number(float(v))
+            column, convert = f"JSONExtractFloat({doc}, {keys})", lambda v: sql.number(float(v))
         if self.op in ("in", "nin"):
             values = ", ".join(convert(v) for v in self.value.split(","))
             test = f"{column} {'NOT ' if self.op == 'nin' else ''}IN ({values})"
         else:
             test = f"{column} {_OPS[self.op]} {convert(self.value)}"
-        return f"(JSONHas(event, {keys}) AND {test})"
+        return f"(JSONHas({doc}, {keys}) AND {test})"
 
 
 class GeneralEventFilters(Body):

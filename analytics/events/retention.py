@@ -11,6 +11,7 @@ RETENTION: dict[str, tuple[str, str]] = {
     "people_counts": ("timestamp", "counts_ttl_days"),
     "analytics_events": ("create_time", "events_ttl_days"),
     "general_events": ("event_create_time", "events_ttl_days"),
+    "luna_events": ("create_time", "events_ttl_days"),
 }
 
 

@@ -58,9 +58,10 @@ def time_bucket(group_by: str, time_column: str) -> str:
 
 
 def build(
-    query: StatQuery, columns: dict[str, Column], table: str, where: str, time_column: str
+    query: StatQuery, columns: dict[str, Column], table: str, where: str, time_column: str, json_column: str = "event"
 ) -> tuple[str, list[str]]:
-    """SQL and the field names; raises ValueError on a column or aggregator LUNA would refuse."""
+    """SQL and the field names; raises ValueError on a column or aggregator LUNA would refuse.
+    ``<json_column>.<path>`` targets read a number from that JSON column (``event.*``, LUNA's ``meta.*``)."""
     if all(t.aggregator == "group_by" for t in query.targets):
         raise ValueError("at least one target needs an aggregator other than group_by")
     keys: list[str] = []
@@ -70,7 +71,7 @@ def build(
         fields.append(f"Group by time: {query.group_by}")
     selects: list[str] = list(keys)
     for target in query.targets:
-        column = _column(target.column, columns)
+        column = _column(target.column, columns, json_column)
         if target.aggregator not in column.aggregators:
             raise ValueError(f"aggregator {target.aggregator!r} does not apply to {target.column!r}")
         if target.aggregator == "group_by":
@@ -86,12 +87,12 @@ def build(
     return text, fields
 
 
-def _column(name: str, columns: dict[str, Column]) -> Column:
+def _column(name: str, columns: dict[str, Column], json_column: str) -> Column:
     if name in columns:
         return columns[name]
-    if name.startswith("event."):
-        keys = ", ".join(sql.json_path(name.removeprefix("event.")))
-        return Column(f"JSONExtractFloat(event, {keys})", frozenset({"count", "max", "min", "avg"}))
+    if name.startswith(f"{json_column}."):
+        keys = ", ".join(sql.json_path(name.removeprefix(f"{json_column}.")))
+        return Column(f"JSONExtractFloat({json_column}, {keys})", frozenset({"count", "max", "min", "avg"}))
     raise ValueError(f"unknown statistics column {name!r}")
 
 

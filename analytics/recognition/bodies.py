@@ -1,8 +1,10 @@
-"""Bodies: one body row per event in the body store (``FaceStore(kind="body")``), and 1:N body search.
+"""Bodies: human tracking's tracks as LUNA events with a body descriptor, and 1:N body search among the
+events (``EventArchive`` with its ``kind="body"`` descriptor store).
 
-A human-tracking track's body best shots become one row: their descriptors' mean, L2-normalised (each
-MobileNetV2 vector is), under ``uuid5(event_id, "body")``, so a replayed track replaces its row. The
-row keeps the event's id, stream, track and time: a match says where and when that person was seen.
+An ended track whose best shots got body descriptors becomes one LUNA event under the track event's
+id: its body detections (box, offset and time of each body best shot), ``stream_id``, ``track_id``,
+start and end, and as its body descriptor the mean of the shots' descriptors, L2-normalised as each
+MobileNetV2 vector is. Saving is idempotent on ``event_id``, so a replayed track stays one event.
 
 MobileNetV2's ImageNet features are not trained for re-identification (``trained_for_reid`` False):
 a body match is a lead (same clothes, same build), not an identity.
@@ -10,26 +12,22 @@ a body match is a lead (same clothes, same build), not an identity.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from uuid import UUID
 
 import numpy as np
 
-from analytics.recognition.face_store import FaceFilters, FaceStore, StoredFace
+from analytics.recognition.event_descriptors import EventArchive
 from analytics.sdk.images import InputImage
 from analytics.sdk.service import RemoteSdk, SdkRequest
 from infra.media.image import decode_image
 from schemas.bodies import (
-    BodyCandidates,
-    BodyCandidateSetResult,
+    BodyEventReference,
     BodyImageReference,
-    BodyMatch,
     BodyRawDescriptorReference,
     BodyReference,
     BodyReferenceMatches,
-    EventReference,
-    MatchedEvent,
 )
 from schemas.descriptor_formats import b64_bytes, common_version, decode_raw, decode_sdk
 from schemas.descriptors import DEFAULT_BODY_DESCRIPTOR_VERSION, DESCRIPTOR_VERSIONS
@@ -41,33 +39,36 @@ from schemas.errors import (
     SeleneError,
 )
 from schemas.events import HumanTrackingEvent
-from schemas.faces import MAX_RESULT_CANDIDATES, ReferenceId
+from schemas.faces import MAX_RESULT_CANDIDATES, EventCandidates, EventCandidateSetResult, ReferenceId
+from schemas.luna_events import DetectionBox, EventDescriptor, EventDetection, LunaEvent
 from schemas.recognition import TrackDescriptors
+from schemas.sdk import Rect
 from streams.models.estimators.engine import Wanted
 
 _BODY_DESCRIPTOR = Wanted(frozenset({"body_descriptor"}))
 
 
-def body_row_id(event_id: UUID) -> UUID:
-    return uuid.uuid5(event_id, "body")
-
-
-def event_body(track: TrackDescriptors) -> StoredFace | None:
-    """The track's body row, or None when the track has no body descriptor."""
-    found = [d for d in track.descriptors if d.kind == "body"]
-    if not found:
-        return None
-    version = found[0].descriptor_version
-    mean = np.mean([d.vector for d in found if d.descriptor_version == version], axis=0)
-    mean /= max(float(np.linalg.norm(mean)), 1e-12)
+def track_event(track: TrackDescriptors) -> LunaEvent | None:
+    """The track as a LUNA event with its body descriptor; None when no best shot got one."""
     envelope = track.event
     event = envelope.event
     assert isinstance(event, HumanTrackingEvent)
-    return StoredFace(
-        face_id=body_row_id(envelope.event_id), account_id=envelope.account_id, external_id=None, user_data="",
-        avatar="", event_id=envelope.event_id, create_time=envelope.create_time, lists=[],
-        descriptor_version=version, vector=[float(x) for x in mean], stream_id=envelope.stream_id,
-        track_id=event.track_id,
+    bodies = {d.descriptor_id: d for d in track.descriptors if d.kind == "body"}
+    shots = [(s, bodies[s.descriptor_id]) for s in event.best_shots if s.descriptor_id is not None and s.descriptor_id in bodies]
+    if not shots:
+        return None
+    version = shots[0][1].descriptor_version
+    mean = np.mean([d.vector for _, d in shots if d.descriptor_version == version], axis=0)
+    mean /= max(float(np.linalg.norm(mean)), 1e-12)
+    start = event.video_segment.start_time_offset
+    detections = [EventDetection(
+        detect_time=envelope.create_time + timedelta(seconds=max(0.0, s.time_offset - start)), detect_ts=s.time_offset,
+        detection=DetectionBox(rect=Rect(x=s.bbox.x, y=s.bbox.y, width=s.bbox.width, height=s.bbox.height)),
+    ) for s, _ in shots]
+    return LunaEvent(
+        event_id=envelope.event_id, account_id=envelope.account_id, create_time=envelope.create_time,
+        end_time=envelope.end_time, stream_id=envelope.stream_id, track_id=event.track_id, body_detections=detections,
+        body_descriptor=EventDescriptor(vector=[float(x) for x in mean], descriptor_version=version),
     )
 
 
@@ -75,23 +76,24 @@ async def _image_vector(sdk: RemoteSdk, reference: BodyImageReference) -> tuple[
     raw = b64_bytes(reference.data)
     decode_image(raw)  # 18002 for what is not an image, before the engine is woken up
     [image] = (await sdk.sdk([InputImage(reference.id, raw)], SdkRequest(wanted=_BODY_DESCRIPTOR))).images_estimations
-    bodies = [e.body.detection for e in image.estimations if e.body is not None]
-    if not bodies:
+    found = [e.body.detection for e in image.estimations if e.body is not None]
+    if not found:
         raise SeleneError(BAD_INPUT_DATA, f"no body found in image {reference.id!r}")
-    largest = max(bodies, key=lambda d: d.rect.width * d.rect.height)
+    largest = max(found, key=lambda d: d.rect.width * d.rect.height)
     assert largest.attributes.descriptor is not None and largest.attributes.descriptor.sdk_descriptor is not None
     return decode_sdk(largest.attributes.descriptor.sdk_descriptor)
 
 
-async def reference_vector(store: FaceStore, sdk: RemoteSdk, account_id: UUID,
+async def reference_vector(archive: EventArchive, sdk: RemoteSdk, account_id: UUID,
                            reference: BodyReference) -> tuple[int, np.ndarray]:
-    if isinstance(reference, EventReference):
-        rows = await store.query(account_id, FaceFilters(event_ids=[reference.id]), 0, 1, with_vectors=True)
-        if not rows or rows[0].vector is None:
-            raise SeleneError(OBJECT_NOT_FOUND, f"event bodies with id {reference.id}")
-        return rows[0].descriptor_version, np.asarray(rows[0].vector, np.float32)
+    if isinstance(reference, BodyEventReference):
+        stored = await archive.vector(account_id, reference.id, kind="body")
+        if stored is None:  # unknown, another account's, or an event without a body descriptor
+            raise SeleneError(OBJECT_NOT_FOUND, f"event with id {reference.id} and a body descriptor")
+        return stored[0], np.asarray(stored[1], np.float32)
     if isinstance(reference, BodyRawDescriptorReference):
-        found = reference.data.descriptor_version, decode_raw(reference.data.descriptor, reference.data.descriptor_version)
+        data = reference.data
+        found = data.descriptor_version, decode_raw(data.descriptor, data.descriptor_version)
     elif isinstance(reference, BodyImageReference):
         found = await _image_vector(sdk, reference)
     else:
@@ -101,45 +103,24 @@ async def reference_vector(store: FaceStore, sdk: RemoteSdk, account_id: UUID,
     return found
 
 
-def _filters(candidate: BodyCandidates) -> FaceFilters | None:
-    """The store's filters; None when an empty id list leaves no candidate at all."""
-    f = candidate.filters
-    if [] in (f.event_ids, f.stream_ids, f.track_ids):
-        return None
-    return FaceFilters(event_ids=f.event_ids, stream_ids=f.stream_ids, track_ids=f.track_ids,
-                       create_time__gte=f.create_time__gte, create_time__lt=f.create_time__lt)
-
-
-def _event(row: StoredFace) -> MatchedEvent:
-    assert row.event_id is not None
-    return MatchedEvent(event_id=row.event_id, account_id=row.account_id, create_time=row.create_time,
-                        stream_id=row.stream_id, track_id=row.track_id)
-
-
-async def match_bodies(store: FaceStore, sdk: RemoteSdk, account_id: UUID, references: Sequence[BodyReference],
-                       candidates: Sequence[BodyCandidates]) -> list[BodyReferenceMatches]:
-    """Each reference against each candidate set, best first; 31007 past the result limit, 31005 when
-    the references' versions differ."""
+async def match_bodies(archive: EventArchive, sdk: RemoteSdk, account_id: UUID, references: Sequence[BodyReference],
+                       candidates: Sequence[EventCandidates]) -> list[BodyReferenceMatches]:
+    """Each reference against each candidate set of events, best first; 31007 past the result limit,
+    31005 when the references' versions differ."""
     for candidate in candidates:
         if candidate.limit > MAX_RESULT_CANDIDATES:
             raise SeleneError(MATCH_LIMIT_EXCEEDED, MAX_RESULT_CANDIDATES)
-    vectors = [await reference_vector(store, sdk, account_id, r) for r in references]
+    archive.descriptors("body")
+    vectors = [await reference_vector(archive, sdk, account_id, r) for r in references]
     version = common_version(v for v, _ in vectors)
-    per_set = []
+    plain = [v.tolist() for _, v in vectors]
+    per_set: list[list[EventCandidateSetResult]] = [[] for _ in references]
     for candidate in candidates:
-        filters = _filters(candidate)
-        per_set.append([[] for _ in vectors] if filters is None else await store.search(
-            account_id, version, [v.tolist() for _, v in vectors], limit=candidate.limit,
-            threshold=candidate.threshold, filters=filters,
-        ))
-    return [
-        BodyReferenceMatches(
-            reference=ReferenceId(id=str(reference.id), type=reference.type),
-            matches=[
-                BodyCandidateSetResult(filters=candidate.filters, result=[
-                    BodyMatch(event=_event(row), similarity=round(s, 6)) for row, s in per_set[k][i]])
-                for k, candidate in enumerate(candidates)
-            ],
-        )
-        for i, reference in enumerate(references)
-    ]
+        try:
+            found = await archive.match(account_id, version, plain, candidate.filters, candidate.limit, candidate.threshold)
+        except ValueError as exc:  # a filter Milvus cannot express (control characters)
+            raise SeleneError(BAD_INPUT_DATA, str(exc)) from None
+        for i, events in enumerate(found):
+            per_set[i].append(EventCandidateSetResult(filters=candidate.filters, result=events))
+    return [BodyReferenceMatches(reference=ReferenceId(id=str(r.id), type=r.type), matches=per_set[i])
+            for i, r in enumerate(references)]

@@ -8,10 +8,6 @@ versions never meet: a search only reads the collection of its own version. Fiel
     user_data VARCHAR(128), avatar VARCHAR(256), event_id VARCHAR(36), create_time INT64,
     lists ARRAY<VARCHAR(36)> (at most LISTS_CAPACITY = 256 lists per face), vector FLOAT_VECTOR(dim)
 
-Body collections add ``stream_id VARCHAR(36)`` and ``track_id VARCHAR(36)``: a body row is the body of
-one event (its ``event_id``), and where and in which track that person was seen is what a body search
-is asked for. Face rows have neither field (``StoredFace.stream_id``/``track_id`` stay None).
-
 Milvus scalars are never null here: None is stored as "" (external_id, event_id). ``create_time`` is
 microseconds since the Unix epoch, so a datetime comes back exactly.
 
@@ -55,10 +51,11 @@ import asyncio
 import json
 import math
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from infra.settings import MilvusSettings
@@ -72,7 +69,6 @@ _VECTOR_INDEX = "vector"
 _KIND_NAMES: dict[DescriptorKind, str] = {"face": "faces", "body": "bodies"}
 _METRICS = {"euclidean": "L2", "cosine": "COSINE"}
 _SCALARS = ["face_id", "account_id", "external_id", "user_data", "avatar", "event_id", "create_time", "lists"]
-_KIND_SCALARS: dict[DescriptorKind, list[str]] = {"face": [], "body": ["stream_id", "track_id"]}
 _UPDATABLE = frozenset({"user_data", "external_id", "avatar", "event_id"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _T = TypeVar("_T")
@@ -90,8 +86,6 @@ class StoredFace:
     lists: list[UUID]
     descriptor_version: int
     vector: list[float] | None = None  # only filled when asked for (with_vectors=True) or given on insert
-    stream_id: UUID | None = None  # body rows only
-    track_id: str | None = None  # body rows only
 
 
 @dataclass(frozen=True)
@@ -107,14 +101,6 @@ class FaceFilters:
     create_time__lt: datetime | None = None
     face_id__gte: UUID | None = None
     face_id__lt: UUID | None = None
-    event_ids: Sequence[UUID] | None = None
-    stream_ids: Sequence[UUID] | None = None  # body rows only
-    track_ids: Sequence[str] | None = None  # body rows only
-
-    @property
-    def of_bodies(self) -> bool:
-        """Whether a condition names a body-only field."""
-        return self.stream_ids is not None or self.track_ids is not None
 
     def clauses(self) -> list[str]:
         out = []
@@ -137,12 +123,6 @@ class FaceFilters:
             out.append(f"face_id >= {_literal(str(self.face_id__gte))}")
         if self.face_id__lt is not None:
             out.append(f"face_id < {_literal(str(self.face_id__lt))}")
-        if self.event_ids is not None:
-            out.append(f"event_id in {_strings(self.event_ids)}")
-        if self.stream_ids is not None:
-            out.append(f"stream_id in {_strings(self.stream_ids)}")
-        if self.track_ids is not None:
-            out.append(f"track_id in {_strings(self.track_ids)}")
         return out
 
 
@@ -151,10 +131,6 @@ class FaceFilters:
 
 def collection_name(version: int, prefix: str = "") -> str:
     return f"{prefix}{_KIND_NAMES[DESCRIPTOR_VERSIONS[version].kind]}_v{version}"
-
-
-def kind_of(version: int) -> DescriptorKind:
-    return DESCRIPTOR_VERSIONS[version].kind
 
 
 def metric(version: int) -> str:
@@ -192,8 +168,6 @@ def create_collection(client: Any, name: str, version: int, settings: MilvusSett
     schema.add_field(
         "lists", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=LISTS_CAPACITY, max_length=36
     )
-    for field in _KIND_SCALARS[kind_of(version)]:
-        schema.add_field(field, DataType.VARCHAR, max_length=36)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=DESCRIPTOR_VERSIONS[version].dimensions)
     client.create_collection(
         name, schema=schema, index_params=index_params(client, metric(version), settings), consistency_level=CONSISTENCY
@@ -220,8 +194,12 @@ def check_vector(vector: Sequence[float], version: int) -> None:
 # ---- the store ----
 
 
-class FaceStore:
-    """Faces of one descriptor kind; every method is scoped to ``account_id`` (None: all accounts)."""
+class DescriptorCollections(ABC):
+    """What every store of descriptors in Milvus shares: one collection per descriptor version of one kind,
+    opened (or created) on first use, flushed every LITE_FLUSH_ROWS rows on Milvus Lite, and the worker
+    threads and lock its methods run in. A store names its collections and creates them with its fields."""
+
+    KEY: ClassVar[str]  # the primary key field
 
     def __init__(self, client: Any, settings: MilvusSettings, kind: DescriptorKind = "face") -> None:
         self._client, self._settings, self._kind = client, settings, kind
@@ -232,13 +210,97 @@ class FaceStore:
         self._unflushed: dict[int, int] = {}  # version → rows written since the last flush (Milvus Lite)
         self._lite = "://" not in settings.uri  # a file path (or none): Milvus Lite
 
+    @abstractmethod
+    def _name(self, version: int) -> str:
+        """The collection of ``version``'s descriptors."""
+
+    @abstractmethod
+    def _create(self, name: str, version: int) -> None:
+        """Create the collection with the store's fields and the vector index."""
+
+    def _check_kind(self, version: int) -> None:
+        known = DESCRIPTOR_VERSIONS.get(version)
+        if known is None or known.kind != self._kind:
+            raise ValueError(f"descriptor_version {version} is not a {self._kind} version")
+
+    # ---- synchronous bodies, run one at a time in a worker thread ----
+
+    async def _read(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Searches, queries and inserts of new rows: side by side, in worker threads."""
+        return await asyncio.to_thread(fn, *args)
+
+    async def _locked(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Read-modify-write bodies, one at a time."""
+        async with self._lock:
+            return await asyncio.to_thread(fn, *args)
+
+    def _open(self, version: int, create: bool) -> str | None:
+        """The version's collection name, loaded; None when it does not exist and create is False."""
+        name = self._name(version)
+        if version in self._index:
+            return name
+        with self._opening:
+            if version in self._index:
+                return name
+            if not self._client.has_collection(name):
+                if not create:
+                    return None
+                self._create(name, version)
+            self._client.load_collection(name)  # a collection reopened from disk starts released
+            self._unflushed[version] = 0
+            # The index a collection was created with (an older Selene's FLAT stays FLAT until re-created).
+            self._index[version] = self._client.describe_index(name, _VECTOR_INDEX)["index_type"]
+        return name
+
+    def _wrote(self, version: int, name: str, rows: int) -> None:
+        with self._opening:
+            self._unflushed[version] += rows
+            due = self._lite and self._unflushed[version] >= LITE_FLUSH_ROWS
+            if due:
+                self._unflushed[version] = 0
+        if due:
+            self._client.flush(name)
+
+    def _opened(self) -> list[tuple[int, str]]:
+        return [(v, name) for v in self._versions if (name := self._open(v, create=False))]
+
+    def _hits(
+        self, name: str, version: int, vectors: Sequence[Sequence[float]], limit: int, where: str,
+        fields: list[str], threshold: float,
+    ) -> list[list[tuple[dict[str, Any], float]]]:
+        """Per vector, the rows (``fields``) meeting ``where`` with similarity >= threshold, best first."""
+        hits = self._client.search(
+            name, data=[list(map(float, v)) for v in vectors], limit=limit, filter=where, output_fields=fields,
+            search_params=search_params(self._index[version], metric(version), limit, self._settings.hnsw_ef),
+            consistency_level=CONSISTENCY,
+        )
+        out = []
+        for per_vector in hits:
+            scored = [(hit["entity"], similarity(distance(hit["distance"], version), version)) for hit in per_vector]
+            out.append(sorted((p for p in scored if p[1] >= threshold), key=lambda p: -p[1]))
+        return out
+
+    def _settle(self, name: str) -> None:
+        """Wait until a delete is applied. A Milvus 2.3 server answers a delete without its timestamp, so a
+        Session read would not wait for it; one Strong read does, and every later read sees the delete."""
+        if not self._lite:
+            self._client.query(name, filter=f'{self.KEY} != ""', output_fields=[self.KEY], limit=1, consistency_level="Strong")
+
+
+class FaceStore(DescriptorCollections):
+    """Faces of one descriptor kind; every method is scoped to ``account_id`` (None: all accounts)."""
+
+    KEY = "face_id"
+
+    def _name(self, version: int) -> str:
+        return collection_name(version, self._settings.collection_prefix)
+
+    def _create(self, name: str, version: int) -> None:
+        create_collection(self._client, name, version, self._settings)
+
     async def insert(self, *faces: StoredFace) -> None:
         """Add new faces (face_id must be new) with their vectors."""
         await self._read(self._insert, faces)
-
-    async def upsert(self, *faces: StoredFace) -> None:
-        """Add faces or replace those of the same face_id: a replayed write (at-least-once) stays one row."""
-        await self._read(self._insert, faces, True)
 
     async def get(
         self, account_id: UUID | None, face_ids: Sequence[UUID], with_vectors: bool = False
@@ -282,70 +344,21 @@ class FaceStore:
     async def search(
         self, account_id: UUID | None, version: int, vectors: Sequence[Sequence[float]], *,
         list_ids: Sequence[UUID] | None = None, face_ids: Sequence[UUID] | None = None,
-        limit: int = 5, threshold: float = 0.0, filters: FaceFilters | None = None,
+        limit: int = 5, threshold: float = 0.0,
     ) -> list[list[tuple[StoredFace, float]]]:
         """Per reference vector, up to ``limit`` candidates with similarity >= threshold, best first.
 
-        Candidates: the account's faces of ``version``, narrowed to members of any of ``list_ids``,
-        to ``face_ids`` and to ``filters`` when given. Similarity: ``schemas.descriptors.similarity``.
+        Candidates: the account's faces of ``version``, narrowed to members of any of ``list_ids``
+        and to ``face_ids`` when given. Similarity: ``schemas.descriptors.similarity``.
         """
         self._check_kind(version)
-        if filters is not None and filters.of_bodies and self._kind != "body":
-            raise ValueError("stream_ids and track_ids filter bodies only")
         for vector in vectors:
             check_vector(vector, version)
         if not 1 <= limit <= _MAX_TOPK:
             raise ValueError(f"limit must be 1..{_MAX_TOPK}, got {limit}")
-        return await self._read(self._search, account_id, version, vectors, list_ids, face_ids, limit, threshold,
-                                filters)
+        return await self._read(self._search, account_id, version, vectors, list_ids, face_ids, limit, threshold)
 
-    def _check_kind(self, version: int) -> None:
-        known = DESCRIPTOR_VERSIONS.get(version)
-        if known is None or known.kind != self._kind:
-            raise ValueError(f"descriptor_version {version} is not a {self._kind} version")
-
-    # ---- synchronous bodies, run one at a time in a worker thread ----
-
-    async def _read(self, fn: Callable[..., _T], *args: Any) -> _T:
-        """Searches, queries and inserts of new faces: side by side, in worker threads."""
-        return await asyncio.to_thread(fn, *args)
-
-    async def _locked(self, fn: Callable[..., _T], *args: Any) -> _T:
-        """Read-modify-write bodies, one at a time."""
-        async with self._lock:
-            return await asyncio.to_thread(fn, *args)
-
-    def _open(self, version: int, create: bool) -> str | None:
-        """The version's collection name, loaded; None when it does not exist and create is False."""
-        name = collection_name(version, self._settings.collection_prefix)
-        if version in self._index:
-            return name
-        with self._opening:
-            if version in self._index:
-                return name
-            if not self._client.has_collection(name):
-                if not create:
-                    return None
-                create_collection(self._client, name, version, self._settings)
-            self._client.load_collection(name)  # a collection reopened from disk starts released
-            self._unflushed[version] = 0
-            # The index a collection was created with (an older Selene's FLAT stays FLAT until re-created).
-            self._index[version] = self._client.describe_index(name, _VECTOR_INDEX)["index_type"]
-        return name
-
-    def _wrote(self, version: int, name: str, rows: int) -> None:
-        with self._opening:
-            self._unflushed[version] += rows
-            due = self._lite and self._unflushed[version] >= LITE_FLUSH_ROWS
-            if due:
-                self._unflushed[version] = 0
-        if due:
-            self._client.flush(name)
-
-    def _opened(self) -> list[tuple[int, str]]:
-        return [(v, name) for v in self._versions if (name := self._open(v, create=False))]
-
-    def _insert(self, faces: Sequence[StoredFace], replace_same_id: bool = False) -> None:
+    def _insert(self, faces: Sequence[StoredFace]) -> None:
         by_version: dict[int, list[dict[str, Any]]] = {}
         for face in faces:
             self._check_kind(face.descriptor_version)
@@ -355,7 +368,7 @@ class FaceStore:
             by_version.setdefault(face.descriptor_version, []).append(_row(face))
         for version, rows in by_version.items():
             name = self._open(version, create=True)
-            (self._client.upsert if replace_same_id else self._client.insert)(name, rows)
+            self._client.insert(name, rows)
             self._wrote(version, name, len(rows))
 
     def _rows(self, name: str, clauses: Iterable[str], fields: list[str]) -> list[dict[str, Any]]:
@@ -365,10 +378,11 @@ class FaceStore:
     def _find(
         self, account_id: UUID | None, clauses: list[str], with_vectors: bool
     ) -> list[tuple[int, str, dict[str, Any]]]:
+        fields = _fields(with_vectors)
         return [
             (version, name, row)
             for version, name in self._opened()
-            for row in self._rows(name, _scoped(account_id, clauses), _fields(with_vectors, version))
+            for row in self._rows(name, _scoped(account_id, clauses), fields)
         ]
 
     def _get(self, account_id: UUID | None, face_ids: Sequence[UUID], with_vectors: bool) -> list[StoredFace]:
@@ -402,12 +416,6 @@ class FaceStore:
                 deleted += [UUID(r["face_id"]) for r in rows]
         return deleted
 
-    def _settle(self, name: str) -> None:
-        """Wait until a delete is applied. A Milvus 2.3 server answers a delete without its timestamp, so a
-        Session read would not wait for it; one Strong read does, and every later read sees the delete."""
-        if not self._lite:
-            self._client.query(name, filter='face_id != ""', output_fields=["face_id"], limit=1, consistency_level="Strong")
-
     def _query(
         self, account_id: UUID | None, filters: FaceFilters, offset: int, limit: int, with_vectors: bool
     ) -> list[StoredFace]:
@@ -417,10 +425,11 @@ class FaceStore:
             for row in self._rows(name, _scoped(account_id, filters.clauses()), ["face_id", "create_time"])
         ]
         page = sorted(keys)[offset : offset + limit]
+        fields = _fields(with_vectors)
         found: dict[str, StoredFace] = {}
         for version, name in {(v, n) for _, _, v, n in page}:
             ids = [i for _, i, v, _ in page if v == version]
-            for row in self._rows(name, [f"face_id in {_strings(ids)}"], _fields(with_vectors, version)):
+            for row in self._rows(name, [f"face_id in {_strings(ids)}"], fields):
                 found[row["face_id"]] = _face(row, version)
         return [found[i] for _, i, _, _ in page if i in found]
 
@@ -459,7 +468,6 @@ class FaceStore:
     def _search(
         self, account_id: UUID | None, version: int, vectors: Sequence[Sequence[float]],
         list_ids: Sequence[UUID] | None, face_ids: Sequence[UUID] | None, limit: int, threshold: float,
-        filters: FaceFilters | None,
     ) -> list[list[tuple[StoredFace, float]]]:
         name = self._open(version, create=False)
         if name is None or list_ids == [] or face_ids == [] or not vectors:
@@ -469,41 +477,22 @@ class FaceStore:
             clauses.append(f"array_contains_any(lists, {_strings(list_ids)})")
         if face_ids is not None:
             clauses.append(f"face_id in {_strings(face_ids)}")
-        if filters is not None:
-            clauses += filters.clauses()
-        hits = self._client.search(
-            name, data=[list(map(float, v)) for v in vectors], limit=limit,
-            filter=" and ".join(_scoped(account_id, clauses)), output_fields=_fields(False, version),
-            search_params=search_params(self._index[version], metric(version), limit, self._settings.hnsw_ef),
-            consistency_level=CONSISTENCY,
-        )
-        out = []
-        for per_vector in hits:
-            scored = [
-                (_face(hit["entity"], version), similarity(distance(hit["distance"], version), version))
-                for hit in per_vector
-            ]
-            out.append(sorted((p for p in scored if p[1] >= threshold), key=lambda p: -p[1]))
-        return out
-
+        hits = self._hits(name, version, vectors, limit, " and ".join(_scoped(account_id, clauses)), _SCALARS, threshold)
+        return [[(_face(entity, version), score) for entity, score in per_vector] for per_vector in hits]
 
 # ---- row mapping and expression helpers ----
 
 
-def _fields(with_vectors: bool, version: int) -> list[str]:
-    scalars = _SCALARS + _KIND_SCALARS[kind_of(version)]
-    return scalars + ["vector"] if with_vectors else scalars
+def _fields(with_vectors: bool) -> list[str]:
+    return _SCALARS + ["vector"] if with_vectors else _SCALARS
 
 
 def _row(face: StoredFace) -> dict[str, Any]:
-    row = {
+    return {
         "face_id": str(face.face_id), "account_id": str(face.account_id), "external_id": face.external_id or "",
         "user_data": face.user_data, "avatar": face.avatar, "event_id": str(face.event_id or ""),
         "create_time": _micros(face.create_time), "lists": [str(i) for i in face.lists], "vector": face.vector,
     }
-    if kind_of(face.descriptor_version) == "body":
-        row |= {"stream_id": str(face.stream_id or ""), "track_id": face.track_id or ""}
-    return row
 
 
 def _face(row: dict[str, Any], version: int) -> StoredFace:
@@ -513,7 +502,6 @@ def _face(row: dict[str, Any], version: int) -> StoredFace:
         user_data=row["user_data"], avatar=row["avatar"], event_id=UUID(row["event_id"]) if row["event_id"] else None,
         create_time=_EPOCH + timedelta(microseconds=row["create_time"]), lists=[UUID(i) for i in row["lists"]],
         descriptor_version=version, vector=[float(x) for x in vector] if vector is not None else None,
-        stream_id=UUID(row["stream_id"]) if row.get("stream_id") else None, track_id=row.get("track_id") or None,
     )
 
 

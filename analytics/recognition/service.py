@@ -17,6 +17,7 @@ from uuid import UUID
 import numpy as np
 import redis.asyncio as aioredis
 
+from analytics.recognition.event_descriptors import EventArchive
 from analytics.recognition.face_store import FaceFilters, FaceStore, StoredFace
 from infra.media.image import decode_image
 from infra.redis_collection import Collection
@@ -27,15 +28,20 @@ from schemas.descriptor_formats import (
     encode_raw,
 )
 from schemas.errors import (
+    BAD_INPUT_DATA,
     MATCH_LIMIT_EXCEEDED,
     MULTIPLE_FACES,
     NO_FACES_FOUND,
     OBJECT_NOT_FOUND,
+    SERVICE_UNAVAILABLE,
     SeleneError,
 )
 from schemas.faces import (
     MAX_RESULT_CANDIDATES,
     CandidateSetResult,
+    EventCandidates,
+    EventCandidateSetResult,
+    EventReference,
     Face,
     FaceCandidates,
     FaceCreate,
@@ -75,10 +81,10 @@ def open_lists(client: aioredis.Redis, prefix: str = "selene:vm") -> Collection[
 
 
 class Recognition:
-    def __init__(self, store: FaceStore, lists: Collection[FaceList], bodies: FaceStore | None = None) -> None:
+    def __init__(self, store: FaceStore, lists: Collection[FaceList], events: EventArchive | None = None) -> None:
         self.store = store
         self.lists = lists
-        self.bodies = bodies  # events' bodies (FaceStore kind "body"); None: /matcher/bodies answers 45004
+        self.events = events  # None: no event store (events as references or candidates answer 45004)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-extractor")
         self._extractor: FaceExtractor | None = None
 
@@ -162,7 +168,17 @@ class Recognition:
             raise SeleneError(OBJECT_NOT_FOUND, "faces with ids " + ", ".join(str(m) for m in missing))
 
     # -- matching --------------------------------------------------------------------------------
+    def archive(self) -> EventArchive:
+        if self.events is None:
+            raise SeleneError(SERVICE_UNAVAILABLE, "event store", "this API runs without the events warehouse")
+        return self.events
+
     async def reference_vector(self, reference: Reference, account_id: UUID) -> tuple[int, np.ndarray]:
+        if isinstance(reference, EventReference):
+            found = await self.archive().vector(account_id, reference.id)
+            if found is None:  # unknown, another account's, or an event without a face descriptor
+                raise SeleneError(OBJECT_NOT_FOUND, f"event with id {reference.id} and a face descriptor")
+            return found[0], np.asarray(found[1], np.float32)
         if isinstance(reference, FaceReference):
             face = await self.face(reference.id, account_id, with_descriptor=True)
             assert face.vector is not None
@@ -171,33 +187,44 @@ class Recognition:
             return await self.descriptor_of_image(reference.data)
         return decode_descriptor(reference.data)  # raw (with its version) or SDK-like
 
-    async def match(self, account_id: UUID, references: list[Reference], candidates: list[FaceCandidates]) -> list[ReferenceMatches]:
-        """Each reference against each candidate set. Lists named in the filters must exist and be the
-        account's (LUNA would silently match nothing; a typo in a list id deserves an error)."""
+    async def match(
+        self, account_id: UUID, references: list[Reference], candidates: list[FaceCandidates | EventCandidates]
+    ) -> list[ReferenceMatches]:
+        """Each reference against each candidate set: faces (lists, face ids) or events (``"origin":
+        "events"``, LUNA's event filters). Lists named in the filters must exist and be the account's
+        (LUNA would silently match nothing; a typo in a list id deserves an error)."""
         for candidate in candidates:
             if candidate.limit > MAX_RESULT_CANDIDATES:
                 raise SeleneError(MATCH_LIMIT_EXCEEDED, MAX_RESULT_CANDIDATES)
-            if candidate.filters.list_id is not None:
+            if isinstance(candidate, EventCandidates):
+                self.archive()
+            elif candidate.filters.list_id is not None:
                 await self.face_list(candidate.filters.list_id, {account_id})
         vectors = [await self.reference_vector(r, account_id) for r in references]
         version = common_version(v for v, _ in vectors)
-        per_set = []
+        plain = [v.tolist() for _, v in vectors]
+        per_set: list[list[CandidateSetResult | EventCandidateSetResult]] = [[] for _ in references]
         for candidate in candidates:
+            if isinstance(candidate, EventCandidates):
+                try:
+                    events = await self.archive().match(
+                        account_id, version, plain, candidate.filters, candidate.limit, candidate.threshold)
+                except ValueError as exc:  # a filter Milvus cannot express (control characters)
+                    raise SeleneError(BAD_INPUT_DATA, str(exc)) from None
+                for i, found in enumerate(events):
+                    per_set[i].append(EventCandidateSetResult(filters=candidate.filters, result=found))
+                continue
             lists = None if candidate.filters.list_id is None else [candidate.filters.list_id]
-            per_set.append(await self.store.search(
-                account_id, version, [v.tolist() for _, v in vectors], list_ids=lists,
-                face_ids=candidate.filters.face_ids, limit=candidate.limit, threshold=candidate.threshold,
-            ))
-        return [
-            ReferenceMatches(
-                reference=ReferenceId(id=str(reference.id), type=reference.type),
-                matches=[
-                    CandidateSetResult(
-                        filters=candidate.filters,
-                        result=[FaceMatch(face=to_face(face), similarity=round(s, 6)) for face, s in per_set[k][i]],
-                    )
-                    for k, candidate in enumerate(candidates)
-                ],
+            faces = await self.store.search(
+                account_id, version, plain, list_ids=lists, face_ids=candidate.filters.face_ids,
+                limit=candidate.limit, threshold=candidate.threshold,
             )
+            for i, scored in enumerate(faces):
+                per_set[i].append(CandidateSetResult(
+                    filters=candidate.filters,
+                    result=[FaceMatch(face=to_face(face), similarity=round(s, 6)) for face, s in scored],
+                ))
+        return [
+            ReferenceMatches(reference=ReferenceId(id=str(reference.id), type=reference.type), matches=per_set[i])
             for i, reference in enumerate(references)
         ]

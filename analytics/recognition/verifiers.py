@@ -3,7 +3,7 @@
 A verifier lives in Redis beside the lists (one JSON value per verifier). A verification detects the
 faces of each photo with the Remote SDK's engine (the verifier's detect policy), extracts their dlib
 descriptors, stores their samples when the storage policy says so, and compares each face with each
-candidate face: ``status`` is true when the similarity is greater than ``verification_threshold``.
+candidate (a face, or an event by its face descriptor): ``status`` is true when the similarity is greater than ``verification_threshold``.
 
 Policies are checked when a verifier is created or replaced, so a verifier that exists can always run:
 an estimator Selene has no model for is 200005, and a storage option Selene cannot honour is 12031.
@@ -46,6 +46,7 @@ from schemas.verifiers import (
     ImageDetections,
     SampleFace,
     VerifiedDetection,
+    VerifiedEvent,
     VerifiedFace,
     VerifiedImage,
     Verification,
@@ -133,34 +134,72 @@ async def verifier_of(verifiers: Collection[Verifier], verifier_id: UUID, accoun
 
 
 # -- candidates ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Candidate:
+    """A face or an event to verify against, with its face descriptor."""
+
+    face_id: UUID | None
+    event_id: UUID | None
+    version: int
+    vector: list[float]
+
+    @staticmethod
+    def of_face(face: StoredFace) -> Candidate:
+        assert face.vector is not None
+        return Candidate(face.face_id, None, face.descriptor_version, face.vector)
+
+
+def _missing(what: str, ids: set[str]) -> SeleneError:
+    return SeleneError(OBJECT_NOT_FOUND, f"{what} " + ", ".join(sorted(ids)))
+
+
 async def candidate_faces(recognition: Recognition, account_id: UUID, face_ids: Sequence[UUID] | None,
-                          external_ids: Sequence[str] | None) -> list[StoredFace]:
+                          external_ids: Sequence[str] | None) -> list[Candidate]:
     """The account's faces to verify against, with their descriptors; 11020 for any not found."""
     if face_ids is not None:
         wanted = list(dict.fromkeys(face_ids))
         found = await recognition.store.get(account_id, wanted, with_vectors=True)
         missing = set(wanted) - {f.face_id for f in found}
         if missing:
-            raise SeleneError(OBJECT_NOT_FOUND, "faces with ids " + ", ".join(sorted(map(str, missing))))
-        return found
+            raise _missing("faces with ids", {str(m) for m in missing})
+        return [Candidate.of_face(f) for f in found]
     assert external_ids is not None
     filters = FaceFilters(external_ids=list(dict.fromkeys(external_ids)))
     found = await recognition.store.query(account_id, filters, 0, MAX_FACE_IDS + 1, with_vectors=True)
-    missing = set(filters.external_ids or ()) - {f.external_id for f in found}
-    if missing:
-        raise SeleneError(OBJECT_NOT_FOUND, "faces with external ids " + ", ".join(sorted(missing)))
+    missing_external = set(filters.external_ids or ()) - {f.external_id for f in found}
+    if missing_external:
+        raise _missing("faces with external ids", {str(m) for m in missing_external})
     if len(found) > MAX_FACE_IDS:
         raise SeleneError(BAD_INPUT_DATA, f"the external ids name more than {MAX_FACE_IDS} faces")
+    return [Candidate.of_face(f) for f in found]
+
+
+async def candidate_events(recognition: Recognition, account_id: UUID, event_ids: Sequence[UUID]) -> list[Candidate]:
+    """The account's events to verify against, by their face descriptors; 11020 for any not found or
+    without a face descriptor."""
+    archive = recognition.archive()
+    found, missing = [], set()
+    for event_id in dict.fromkeys(event_ids):
+        stored = await archive.vector(account_id, event_id)
+        if stored is None:
+            missing.add(str(event_id))
+        else:
+            found.append(Candidate(None, event_id, stored[0], stored[1]))
+    if missing:
+        raise _missing("events with a face descriptor, ids", missing)
     return found
 
 
-def verifications(vector: np.ndarray, version: int, faces: list[StoredFace], threshold: float) -> list[Verification]:
+def verifications(vector: np.ndarray, version: int, candidates: list[Candidate], threshold: float) -> list[Verification]:
     """The vector against every candidate, in the candidates' order; 31005 across versions."""
-    common_version([version, *(f.descriptor_version for f in faces)])
-    stacked = np.asarray([f.vector for f in faces], np.float32)
+    common_version([version, *(c.version for c in candidates)])
+    stacked = np.asarray([c.vector for c in candidates], np.float32)
     scores = pairwise(vector[None, :].astype(np.float32), stacked, version)[0]
-    return [Verification(face=VerifiedFace(face_id=f.face_id), similarity=round(float(s), 6), status=bool(s > threshold))
-            for f, s in zip(faces, scores)]
+    return [Verification(
+        face=None if c.face_id is None else VerifiedFace(face_id=c.face_id),
+        event=None if c.event_id is None else VerifiedEvent(event_id=c.event_id),
+        similarity=round(float(s), 6), status=bool(s > threshold),
+    ) for c, s in zip(candidates, scores)]
 
 
 # -- inputs --------------------------------------------------------------------------------------
@@ -184,7 +223,7 @@ class VerificationRun:
     samples: SampleStore | None
     verifier: Verifier
     account_id: UUID
-    candidates: list[StoredFace]
+    candidates: list[Candidate]
 
     async def run(self, inputs: list[Input], image_type: int, use_exif: bool) -> list[VerifiedImage]:
         photos = [i for i in inputs if isinstance(i, InputImage)]

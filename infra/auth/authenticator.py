@@ -108,6 +108,32 @@ class Authenticator:
         await self.registry.accounts.create(account.account_id, record, now, name=login)
         return account
 
+    async def update_account(self, account_id: UUID, login: str | None, password: str | None,
+                             description: str | None) -> Account:
+        password_hash = None if password is None else await asyncio.to_thread(hash_password, password)
+        now = datetime.now(UTC)
+
+        def apply(record: AccountRecord) -> None:
+            if description is not None:
+                record.account.description = description
+            if password_hash is not None:
+                record.password_hash = password_hash
+            record.account.last_update_time = now
+
+        record = await self.registry.accounts.get(account_id)
+        if record is None:
+            raise SeleneError(OBJECT_NOT_FOUND, f"account with id {account_id}")
+        if login is not None and login != record.account.login:
+            old_login = record.account.login
+            apply(record)
+            record.account.login = login
+            await self.registry.accounts.rename(account_id, old_login, login, record)
+        else:
+            record = await self.registry.accounts.update(account_id, apply)
+        # This process forgets the old credentials at once; other API processes within their cache time.
+        self._basic_cache = {key: hit for key, hit in self._basic_cache.items() if hit[1].account_id != account_id}
+        return record.account
+
     def issue(self, token: Token) -> str:
         claims: dict[str, object] = {"token_id": str(token.token_id), "account_id": str(token.account_id)}
         if token.expiration_time is not None:
@@ -165,6 +191,9 @@ class Authenticator:
         token = await self.registry.tokens.get(claims.get("token_id", ""))
         if token is None:
             raise SeleneError(AUTHORIZATION_FAILED, "token revoked or unknown")
+        # A replaced token may expire sooner than the JWT issued before the replacement says.
+        if token.expiration_time is not None and token.expiration_time <= datetime.now(UTC):
+            raise SeleneError(TOKEN_EXPIRED)
         return await self._account_principal(str(token.account_id), token.permissions, token.visibility_area == "all")
 
 

@@ -14,6 +14,7 @@ from infra.http.mount import Mount
 from schemas.accounts import (
     Account,
     AccountCreate,
+    AccountPatch,
     AccountCreated,
     Token,
     TokenCreate,
@@ -58,15 +59,35 @@ async def get_account(who: Principal = Caller, auth: Authenticator = Auth) -> Ac
     return record.account
 
 
-@router.post("/tokens", status_code=201, response_model=TokenCreated, summary="Create a token (JWT, shown once)")
-async def create_token(body: TokenCreate, who: Principal = Caller, auth: Authenticator = Auth) -> TokenCreated:
+@router.patch("/account", status_code=204, summary="Change the caller's login, password or description")
+async def patch_account(body: AccountPatch, who: Principal = Caller, auth: Authenticator = Auth) -> Response:
+    if not body.model_fields_set:
+        raise SeleneError(BAD_INPUT_DATA, "at least one field must be specified")
+    if who.permissions is not None:
+        raise SeleneError(PERMISSION_DENIED, "modification", "account")  # a token cannot change its account
+    if body.account_type is not None and body.account_type != who.account_type:
+        raise SeleneError(PERMISSION_DENIED, "modification of the type", "account")
+    await auth.update_account(who.account_id, body.login, body.password, body.description)
+    return Response(status_code=204)
+
+
+def _check_token_body(body: TokenCreate, who: Principal) -> None:
     if who.permissions is not None:
         raise SeleneError(PERMISSION_DENIED, "creation", "token")  # a token cannot mint tokens
     if body.visibility_area == "all" and who.account_type == "user":
         raise SeleneError(BAD_INPUT_DATA, "a user account's token cannot have visibility_area 'all'")
+
+
+@router.post("/tokens", status_code=201, response_model=TokenCreated, summary="Create a token (JWT, shown once)")
+async def create_token(body: TokenCreate, who: Principal = Caller, auth: Authenticator = Auth) -> TokenCreated:
+    _check_token_body(body, who)
     token = Token(token_id=uuid.uuid4(), account_id=who.account_id, create_time=datetime.now(UTC), **body.model_dump())
     await auth.registry.tokens.create(token.token_id, token, token.create_time)
-    return TokenCreated(token=auth.issue(token), token_id=token.token_id)
+    return _created(token, auth)
+
+
+def _created(token: Token, auth: Authenticator) -> TokenCreated:
+    return TokenCreated(token=auth.issue(token), token_id=token.token_id, url=f"/6/tokens/{token.token_id}")
 
 
 async def _own_token(token_id: UUID, who: Principal, auth: Authenticator) -> Token:
@@ -85,6 +106,19 @@ async def get_tokens(page: int = Page, page_size: int = PageSize, who: Principal
 @router.get("/tokens/{token_id}", response_model=Token, summary="One of the caller's tokens")
 async def get_token(token_id: UUID, who: Principal = Caller, auth: Authenticator = Auth) -> Token:
     return await _own_token(token_id, who, auth)
+
+
+@router.put("/tokens/{token_id}", response_model=TokenCreated, summary="Replace a token (every field; a new JWT)")
+async def replace_token(token_id: UUID, body: TokenCreate, who: Principal = Caller, auth: Authenticator = Auth) -> TokenCreated:
+    _check_token_body(body, who)
+    await _own_token(token_id, who, auth)
+
+    def replace(token: Token) -> None:
+        for name in TokenCreate.model_fields:
+            setattr(token, name, getattr(body, name))
+
+    # The old JWT stays valid under the new permissions and expiry: both are read from the stored token.
+    return _created(await auth.registry.tokens.update(token_id, replace), auth)
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token")

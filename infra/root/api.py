@@ -21,6 +21,8 @@ from analytics.events.setup import open_warehouse
 from analytics.events.warehouse import Warehouse
 from analytics.images.local_disk import LocalDiskStorage
 from analytics.images.samples import SampleStore
+from analytics.events.luna_event_store import LunaEventStore
+from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
@@ -150,9 +152,10 @@ async def serve() -> None:
     results = LiveResults(broker.bootstrap, manager.manager, manager_settings, api.ws_queue_size)
     await results.start()
     faces = FaceStore(milvus, MilvusSettings())
-    bodies = FaceStore(milvus, MilvusSettings(), kind="body")
-    recognition = Recognition(faces, open_lists(manager.redis), bodies)
-    matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, MatcherSettings(), bodies)
+    events = EventArchive(LunaEventStore(warehouse), EventDescriptorStore(milvus, MilvusSettings()),
+                          EventDescriptorStore(milvus, MilvusSettings(), kind="body"))
+    recognition = Recognition(faces, open_lists(manager.redis), events)
+    matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, MatcherSettings(), events)
     matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
     images = ImageStoreSettings()
     samples = SampleStore(LocalDiskStorage(images.root or common.data_dir / "images"))

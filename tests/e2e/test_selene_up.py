@@ -214,7 +214,7 @@ def test_an_operator_is_alerted_when_an_enrolled_face_walks_through_a_stream(tmp
         assert alert["event"]["matches"][0]["list_id"] == list_id and alert["event"]["matches"][0]["similarity"] >= 0.5
         # The track's own event is stored as the tracker ended it; its matches live in the match event only.
         def ended() -> dict | None:
-            found = stack.call("GET", f"/6/events/{alert['event']['track_event_id']}")
+            found = stack.call("GET", f"/6/analytics_events/{alert['event']['track_event_id']}")
             return found if found["event"]["event_status"] == "ended" else None
 
         track = _eventually(ended, timeout=30)

@@ -1,4 +1,6 @@
-"""LUNA's ``events`` tag for Selene's analytics events: list with filters, get one, statistics."""
+"""Selene's stream analytics events (people count, human tracking, line crossing, zone occupancy) under
+``/analytics_events``: LUNA's getEvents filters that apply to them, one by id, statistics. LUNA's own
+``/events`` path serves the face/body events of handlers (routes/luna_events.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from infra.auth.authenticator import Principal
 from infra.http.deps import MAX_PAGE, MAX_PAGE_SIZE, filters_from_query
 from schemas.errors import BAD_INPUT_DATA, OBJECT_NOT_FOUND, SeleneError
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["analytics events"])
+PATH = "/analytics_events"
 Viewer = Depends(access("event", "view"))
 _LISTS = ("event_ids", "event_types", "stream_ids", "track_ids")
 
@@ -29,7 +32,7 @@ def _filters(request: Request) -> EventFilters:
     return filters_from_query(request, EventFilters, _LISTS)
 
 
-@router.get("/events", summary="Analytics events by filters (LUNA's getEvents, the filters that apply)")
+@router.get(PATH, summary="Analytics events by filters (LUNA's getEvents filters that apply)")
 async def get_events(
     request: Request,
     account_id: UUID | None = None,
@@ -42,7 +45,7 @@ async def get_events(
     return {"events": await store.list(_filters(request), principal.readable(account_id), page, page_size, order)}
 
 
-@router.get("/events/{event_id}", summary="One analytics event")
+@router.get(PATH + "/{event_id}", summary="One analytics event")
 async def get_event(request: Request, event_id: UUID, principal: Principal = Viewer) -> dict[str, Any]:
     event = await EventStore(request.app.state.context.warehouse).get(event_id, principal.readable())
     if event is None:
@@ -50,7 +53,7 @@ async def get_event(request: Request, event_id: UUID, principal: Principal = Vie
     return event
 
 
-@router.post("/events/stats", summary="Statistics on analytics events (LUNA's events stats)")
+@router.post(PATH + "/stats", summary="Statistics on analytics events (as LUNA's events stats)")
 async def event_stats(request: Request, query: EventsStatsQuery, principal: Principal = Viewer) -> dict[str, Any]:
     try:
         return await EventStore(request.app.state.context.warehouse).stats(query, query.filters, principal.readable())

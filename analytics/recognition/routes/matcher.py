@@ -32,9 +32,10 @@ Faces = Depends(recognition)
 @router.post("/matcher/faces", response_model=list[ReferenceMatches], summary="Match faces, descriptors or photos against faces and lists")
 async def match_faces(body: FaceMatchRequest, account_id: UUID | None = None, caller: Principal = Matcher,
                       faces: Recognition = Faces) -> list[ReferenceMatches]:
-    """References: ``face`` (by id), ``raw_descriptor``, ``sdk_descriptor`` or ``image`` (Base64 photo, its
-    best face). Candidates: faces chosen by ``filters`` (``list_id``, ``face_ids``), the best ``limit``
-    (≤ 100) with similarity ≥ ``threshold``. Descriptors of different versions are never compared (31005)."""
+    """References: ``face`` or ``event`` (by id), ``raw_descriptor``, ``sdk_descriptor`` or ``image`` (Base64
+    photo, its best face). Candidates: faces chosen by ``filters`` (``list_id``, ``face_ids``), or events
+    (``"origin": "events"`` with LUNA's event filters), the best ``limit`` (≤ 100) with similarity ≥
+    ``threshold``. Descriptors of different versions are never compared (31005)."""
     (account,) = caller.readable(account_id)
     return await faces.match(account, list(body.references), body.candidates)
 

@@ -19,6 +19,7 @@ from analytics.recognition.verifiers import (
     DescriptorInput,
     Input,
     VerificationRun,
+    candidate_events,
     candidate_faces,
     new_verifier,
     open_verifiers,
@@ -144,7 +145,7 @@ def _ids(name: str, values: str | None, convert: Callable[[str], T]) -> list[T] 
 async def verify(
     request: Request, verifier_id: UUID,
     face_ids: str | None = Query(None, description="Comma-separated face ids."),
-    event_ids: str | None = Query(None, description="Not available: event descriptors are not stored yet (12012)."),
+    event_ids: str | None = Query(None, description="Comma-separated event ids: their face descriptors."),
     attribute_ids: str | None = Query(None, description="Not available: temporary attributes are not served (12012)."),
     external_ids: str | None = Query(None, description="Comma-separated external ids: their faces."),
     image_type: int = Query(0, ge=0, le=1, description="0: a photo; 1: a face warp."),
@@ -154,19 +155,23 @@ async def verify(
 ) -> VerificationResponse:
     """The body: a photo (``image/*``, ``image/x-*-base64``), several in ``multipart/form-data``, JSON
     ``{"images": [{"image": "<Base64>"}]}``, or a descriptor (``application/x-sdk-descriptor`` and its
-    ``-base64`` form). Exactly one candidate set: ``face_ids`` or ``external_ids``. Each detected face gets
-    ``verifications``: per candidate face its ``similarity`` and ``status`` (similarity greater than the
-    verifier's ``verification_threshold``)."""
+    ``-base64`` form). Exactly one candidate set: ``face_ids``, ``external_ids`` or ``event_ids`` (events by
+    their face descriptor); ``attribute_ids`` answer 12012 (temporary attributes are not served). Each
+    detected face gets ``verifications``: per candidate its ``similarity`` and ``status`` (similarity
+    greater than the verifier's ``verification_threshold``)."""
     sets = {"face_ids": face_ids, "event_ids": event_ids, "attribute_ids": attribute_ids, "external_ids": external_ids}
     given = [name for name, value in sets.items() if value]
     if len(given) != 1:
         raise SeleneError(BAD_QUERY, "give exactly one of " + ", ".join(sets))
-    if given[0] in ("event_ids", "attribute_ids"):
-        what = "event descriptors are not stored" if given[0] == "event_ids" else "temporary attributes are not served"
-        raise SeleneError(BAD_QUERY, f"{given[0]}: {what} by this deployment; use face_ids or external_ids")
+    if given[0] == "attribute_ids":
+        raise SeleneError(BAD_QUERY, "attribute_ids: temporary attributes are not served by this deployment")
     candidate_ids, candidate_external_ids = _ids("face_ids", face_ids, UUID), _ids("external_ids", external_ids, str)
+    candidate_event_ids = _ids("event_ids", event_ids, UUID)
     verifier = await verifier_of(open_verifiers(faces), verifier_id, caller.readable())
-    candidates = await candidate_faces(faces, caller.account_id, candidate_ids, candidate_external_ids)
+    if candidate_event_ids is not None:
+        candidates = await candidate_events(faces, caller.account_id, candidate_event_ids)
+    else:
+        candidates = await candidate_faces(faces, caller.account_id, candidate_ids, candidate_external_ids)
     inputs = _inputs(request.headers.get("content-type", ""), await request.body())
     run = VerificationRun(faces, sdk, samples, verifier, caller.account_id, candidates)
     return VerificationResponse(images=await run.run(inputs, image_type, bool(use_exif_info)))

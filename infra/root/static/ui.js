@@ -182,7 +182,7 @@ async function refreshEvents() {
   const query = new URLSearchParams({ page_size: "20" });
   if ($("ev-type").value) query.set("event_types", $("ev-type").value);
   if ($("ev-stream").value) query.set("stream_ids", $("ev-stream").value);
-  const { events } = await api(`/6/events?${query}`);
+  const { events } = await api(`/6/analytics_events?${query}`);
   const names = Object.fromEntries(streams.map((s) => [s.stream_id, s.name || s.stream_id.slice(0, 8)]));
   $("events").tBodies[0].innerHTML = events.map((e) => {
     const details = e.event || {};

@@ -270,31 +270,6 @@ async def test_body_store(client: Any, fresh: Callable[..., MilvusSettings]) -> 
     assert [h.face_id for h, _ in hits] == [same.face_id]
 
 
-async def test_body_rows_carry_their_stream_and_track(client: Any, fresh: Callable[..., MilvusSettings]) -> None:
-    """A body row is an event's body: stream_id and track_id come back, filter the search, and an upsert
-    of the same row id (a replayed track) replaces it instead of adding a second row."""
-    bodies = FaceStore(client, fresh(), kind="body")
-    dims = DESCRIPTOR_VERSIONS[BODY_MOBILENETV2_1280].dimensions
-    camera_a, camera_b, event = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    seen_a = face(vector=vec(1.0, dim=dims), descriptor_version=BODY_MOBILENETV2_1280, event_id=event,
-                  stream_id=camera_a, track_id="7")
-    seen_b = face(vector=vec(1.0, 0.2, dim=dims), descriptor_version=BODY_MOBILENETV2_1280, stream_id=camera_b,
-                  track_id="9")
-    await bodies.upsert(seen_a, seen_b)
-    await bodies.upsert(seen_a)
-    assert await bodies.count(ALICE, FaceFilters()) == 2
-    [hits] = await bodies.search(ALICE, BODY_MOBILENETV2_1280, [vec(1.0, dim=dims)], limit=5)
-    assert [(h.stream_id, h.track_id) for h, _ in hits] == [(camera_a, "7"), (camera_b, "9")]
-    only_b = FaceFilters(stream_ids=[camera_b])
-    [hits] = await bodies.search(ALICE, BODY_MOBILENETV2_1280, [vec(1.0, dim=dims)], limit=5, filters=only_b)
-    assert [h.face_id for h, _ in hits] == [seen_b.face_id]
-    by_event = await bodies.query(ALICE, FaceFilters(event_ids=[event]), with_vectors=True)
-    assert [(f.face_id, f.event_id, f.track_id) for f in by_event] == [(seen_a.face_id, event, "7")]
-    assert by_event[0].vector == seen_a.vector
-    with pytest.raises(ValueError, match="bodies only"):
-        await FaceStore(client, fresh()).search(ALICE, FACE_DLIB_RESNET_128, [vec()], filters=only_b)
-
-
 async def test_calibrated_ef_reaches_the_target(client: Any, fresh: Callable[..., MilvusSettings]) -> None:
     """ef is measured on the collection itself: recall@5 against exact search of every stored face."""
     settings = fresh()

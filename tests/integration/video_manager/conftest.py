@@ -23,6 +23,8 @@ from agents.video_manager.preview import Previews
 from analytics.events.chdb_warehouse import ChdbWarehouse
 from analytics.images.local_disk import LocalDiskStorage
 from analytics.images.samples import SampleStore
+from analytics.events.luna_event_store import LunaEventStore
+from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.service import Recognition, open_lists
 from analytics.sdk.service import RemoteSdk
@@ -96,9 +98,10 @@ async def start_manager(
     await results.start()
     recognition = None
     if milvus is not None:
-        milvus_settings = MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_")
-        store, bodies = FaceStore(milvus, milvus_settings), FaceStore(milvus, milvus_settings, kind="body")
-        recognition = Recognition(store, open_lists(parts.redis, prefix), bodies)
+        collections = MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_")
+        events = EventArchive(LunaEventStore(warehouse), EventDescriptorStore(milvus, collections),
+                              EventDescriptorStore(milvus, collections, kind="body"))
+        recognition = Recognition(FaceStore(milvus, collections), open_lists(parts.redis, prefix), events)
     previews = Previews(broker.bootstrap)
     samples = SampleStore(LocalDiskStorage(Path(tempfile.mkdtemp(prefix="selene-images-"))))
     await samples.start()

@@ -95,3 +95,46 @@ async def test_bearer_tokens_carry_permissions_and_can_be_revoked(vm: Manager) -
     assert (await vm.http.get("/6/streams", headers={"Authorization": "Bearer not.a.jwt"})).json()["error_code"] == 11065
     wide = await vm.http.post("/6/tokens", json={"permissions": {}, "visibility_area": "all"}, headers=user)
     assert wide.status_code == 400
+
+
+async def test_an_account_changes_its_login_password_and_description(vm: Manager) -> None:
+    user = await new_account(vm)
+    old_login = (await vm.http.get("/6/account", headers=user)).json()["login"]
+    new_login = f"renamed-{old_login}"
+    patched = await vm.http.patch("/6/account", json={"login": new_login, "password": "new-secret", "description": "mine"}, headers=user)
+    assert patched.status_code == 204, patched.text
+    assert (await vm.http.get("/6/account", headers=user)).json()["error_code"] == 41006  # the old password is gone
+    renewed = basic(new_login, "new-secret")
+    me = (await vm.http.get("/6/account", headers=renewed)).json()
+    assert (me["login"], me["description"]) == (new_login, "mine")
+    assert (await vm.http.get("/6/account", headers=basic(old_login, "new-secret"))).json()["error_code"] == 41006
+    # The freed login can be taken again; a taken one cannot be moved onto.
+    body = {"login": old_login, "password": "other-1", "account_type": "user"}
+    assert (await vm.http.post("/6/accounts", json=body, headers=vm.admin)).status_code == 201
+    taken = await vm.http.patch("/6/account", json={"login": old_login}, headers=renewed)
+    assert taken.status_code == 409 and taken.json()["error_code"] == 45006
+    assert (await vm.http.patch("/6/account", json={}, headers=renewed)).json()["error_code"] == 12031
+    promoted = await vm.http.patch("/6/account", json={"account_type": "advanced_user"}, headers=renewed)
+    assert promoted.status_code == 403 and promoted.json()["error_code"] == 11059
+
+
+async def test_a_replaced_token_takes_its_new_permissions_and_expiry(vm: Manager) -> None:
+    user = await new_account(vm)
+    await vm.http.post("/6/streams", json=STREAM, headers=user)
+    made = (await vm.http.post("/6/tokens", json={"permissions": {"video_stream": ["view"]}}, headers=user)).json()
+    assert made["url"] == f"/6/tokens/{made['token_id']}"
+    old_jwt = {"Authorization": f"Bearer {made['token']}"}
+    assert (await vm.http.get("/6/streams", headers=old_jwt)).status_code == 200
+    replaced = await vm.http.put(f"/6/tokens/{made['token_id']}", json={"permissions": {}, "description": "none"}, headers=user)
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["token_id"] == made["token_id"]
+    denied = await vm.http.get("/6/streams", headers=old_jwt)
+    assert denied.status_code == 403 and denied.json()["error_code"] == 11059  # the old JWT, the new permissions
+    assert (await vm.http.get(f"/6/tokens/{made['token_id']}", headers=user)).json()["description"] == "none"
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    body = {"permissions": {"video_stream": ["view"]}, "expiration_time": past}
+    assert (await vm.http.put(f"/6/tokens/{made['token_id']}", json=body, headers=user)).status_code == 200
+    assert (await vm.http.get("/6/streams", headers=old_jwt)).json()["error_code"] == 41007  # expired by the replacement
+    other = await new_account(vm)
+    foreign = await vm.http.put(f"/6/tokens/{made['token_id']}", json=body, headers=other)
+    assert foreign.status_code == 404 and foreign.json()["error_code"] == 11020

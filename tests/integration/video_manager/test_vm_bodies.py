@@ -1,7 +1,8 @@
 """Body matching over real HTTP. The candidates come the stream's way: people cut from real vtest frames
 (NanoDet boxes from /6/sdk) become human-tracking best shots, the extraction logic turns them into
-MobileNetV2 descriptors, and the watch-list matcher, fed through the real broker, stores each track's
-body in Milvus Lite; /6/matcher/bodies then finds them by photo, descriptor or event."""
+MobileNetV2 descriptors, and the watch-list matcher, fed through the real broker, saves each track as a
+LUNA event with its body descriptor (ClickHouse + Milvus Lite); /6/matcher/bodies then finds them by
+photo, descriptor or event, and a body saved with /6/events/raw is a candidate too."""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ import numpy as np
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from analytics.recognition.bodies import body_row_id
-from analytics.recognition.face_store import FaceFilters
 from analytics.recognition.track_matcher import TrackMatcher
 from infra.settings import BrokerSettings, MatcherSettings
 from schemas.descriptor_formats import decode_sdk, encode_raw, encode_sdk
@@ -54,9 +53,9 @@ def track(account: uuid.UUID, stream: uuid.UUID, number: int, frame: str, rect: 
     image = cv2.imread(str(DATA / frame))
     x, y, w, h = (int(round(rect[k])) for k in ("x", "y", "width", "height"))
     crop = cv2.imencode(".jpg", image[max(y, 0) : y + h, max(x, 0) : x + w])[1].tobytes()
-    shot = BestShot(kind="body", time_offset=1.0, bbox=BoundingBox(x=x, y=y, width=w, height=h), score=0.9, image=crop)
+    shot = BestShot(kind="body", time_offset=61.5, bbox=BoundingBox(x=x, y=y, width=w, height=h), score=0.9, image=crop)
     event = HumanTrackingEvent(event_id=uuid.uuid4(), track_id=str(number), event_status="ended", best_shots=[shot],
-                               video_segment=VideoSegment(start_time_offset=0, end_time_offset=2))
+                               video_segment=VideoSegment(start_time_offset=60, end_time_offset=62))
     envelope = AnalyticsEventMessage(
         event_id=event.event_id, stream_id=stream, account_id=account, version=1, analytic_name="human_tracking",
         analytic_index=0, event_type="human_tracking", create_time=T0 + timedelta(minutes=minutes),
@@ -65,37 +64,43 @@ def track(account: uuid.UUID, stream: uuid.UUID, number: int, frame: str, rect: 
     return Extraction().run(BestShotsMessage(stream_id=stream, event=envelope, body_descriptor=True))
 
 
+async def events(vm: Manager, event_ids: list[str]) -> list[dict[str, Any]]:
+    response = await vm.http.get("/6/events", params={"event_ids": ",".join(event_ids)}, headers=vm.admin)
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()["events"]
+    return found
+
+
 @pytest.fixture(scope="module")
 async def seen(vm: Manager, broker: BrokerSettings) -> dict[str, Any]:
     """Camera A saw the three largest people of frame 0 (track i: the i-th largest); camera B, 20 frames
-    later, the four largest of frame 20. Each track goes through selene.descriptors to the matcher, the first one twice (a replay)."""
+    later, the four largest of frame 20. Each track goes through selene.descriptors to the matcher, the
+    first one twice (a replay)."""
     account = uuid.UUID((await vm.http.get("/6/account", headers=vm.admin)).json()["account_id"])
     first, later = await people(vm, "vtest_0000.jpg"), await people(vm, "vtest_0020.jpg")
     tracks = [track(account, CAMERA_A, i, "vtest_0000.jpg", p["rect"], minutes=i) for i, p in enumerate(first[:3])]
     tracks += [track(account, CAMERA_B, 10 + i, "vtest_0020.jpg", p["rect"], minutes=30 + i) for i, p in enumerate(later[:4])]
     assert vm.context is not None and vm.context.recognition is not None
-    bodies = vm.context.recognition.bodies
-    assert bodies is not None
-    matcher = TrackMatcher(broker.bootstrap, f"bodies-{uuid.uuid4().hex[:8]}", vm.context.recognition.store,
-                           MatcherSettings(), bodies)
+    recognition = vm.context.recognition
+    matcher = TrackMatcher(broker.bootstrap, f"bodies-{uuid.uuid4().hex[:8]}", recognition.store, MatcherSettings(),
+                           recognition.events)
     await matcher.start()
     producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
     await producer.start()
+    ids = [str(t.event.event_id) for t in tracks]
     try:
         for t in [*tracks, tracks[0]]:
             await producer.send_and_wait(DESCRIPTORS.name, t.model_dump_json().encode(), key=str(t.stream_id).encode())
-        ids = [t.event.event_id for t in tracks]
-        stored = await eventually(lambda: bodies.count(account, FaceFilters(event_ids=ids)), lambda n: n == len(ids), timeout=60)
-        assert stored == len(ids)
+        await eventually(lambda: events(vm, ids), lambda found: len(found) == len(ids), timeout=60)
     finally:
         await producer.stop()
         await matcher.stop()
-    return {"account": account, "tracks": tracks, "first": first, "later": later}
+    return {"account": account, "tracks": tracks, "ids": ids, "first": first, "later": later}
 
 
 async def match(vm: Manager, references: list[dict[str, Any]], candidates: list[dict[str, Any]] | None = None,
                 headers: dict[str, str] | None = None) -> Any:
-    body = {"references": references, "candidates": candidates or [{"limit": 10}]}
+    body = {"references": references, "candidates": candidates or [{"filters": {"origin": "events"}, "limit": 10}]}
     return await vm.http.post("/6/matcher/bodies", json=body, headers=headers or vm.admin)
 
 
@@ -122,8 +127,11 @@ async def test_a_tracked_person_is_found_by_descriptor_photo_and_event(vm: Manag
     assert by_event[0][1] == 1.0
     [reference] = [r for r in response.json() if r["reference"]["id"] == event_ids[0]]
     assert reference["reference"]["type"] == "event"
-    hit = reference["matches"][0]["result"][0]["event"]
-    assert (hit["stream_id"], hit["track_id"], hit["create_time"]) == (str(CAMERA_A), "0", "2026-03-02T10:00:00Z")
+    hit = reference["matches"][0]["result"][0]["event"]  # LUNA's stored event, as GET /6/events/{id} shows it
+    assert (hit["stream_id"], hit["track_id"], hit["create_time"]) == (str(CAMERA_A), "0", "2026-03-02T10:00:00.000Z")
+    [detection] = hit["body_detections"]
+    assert detection["detect_ts"] == 61.5 and detection["detect_time"].startswith("2026-03-02T10:00:01.5")
+    assert detection["detection"]["rect"]["width"] > 20 and "body_descriptor" not in hit
 
 
 async def test_where_else_was_this_person_seen(vm: Manager, seen: dict[str, Any]) -> None:
@@ -132,19 +140,19 @@ async def test_where_else_was_this_person_seen(vm: Manager, seen: dict[str, Any]
     the crops), and each is the best match of its own track event."""
     tracks = seen["tracks"]
     for event, same_person in ((tracks[0], tracks[3 + 1]), (tracks[1], tracks[3 + 3])):
-        only_b = [{"filters": {"stream_ids": [str(CAMERA_B)]}, "limit": 2}]
+        only_b = [{"filters": {"origin": "events", "stream_ids": [str(CAMERA_B)]}, "limit": 2}]
         [[best, second]] = results(await match(vm, [{"type": "event", "id": str(event.event.event_id)}], only_b))
         assert best[0] == str(same_person.event.event_id) and best[1] > second[1]
-    candidates = [{"filters": {"stream_ids": [str(CAMERA_B)]}, "limit": 1},
-                  {"filters": {"track_ids": ["1", "2"], "create_time__gte": "2026-03-02T10:02:00Z"}, "limit": 5},
-                  {"filters": {"event_ids": []}}]
+    candidates = [{"filters": {"origin": "events", "stream_ids": [str(CAMERA_B)]}, "limit": 1},
+                  {"filters": {"origin": "events", "track_ids": ["1", "2"], "create_time__gte": "2026-03-02T10:02:00Z"},
+                   "limit": 5},
+                  {"filters": {"origin": "events", "event_ids": []}}]
     response = await match(vm, [{"type": "event", "id": str(tracks[0].event.event_id)}], candidates)
     assert response.status_code == 200, response.text
     camera_b, late_tracks, nothing = response.json()[0]["matches"]
     [hit] = camera_b["result"]
     assert (hit["event"]["event_id"], hit["event"]["stream_id"]) == (str(tracks[4].event.event_id), str(CAMERA_B))
-    assert camera_b["filters"] == {"event_ids": None, "stream_ids": [str(CAMERA_B)], "track_ids": None,
-                                   "create_time__gte": None, "create_time__lt": None}
+    assert camera_b["filters"]["origin"] == "events" and camera_b["filters"]["stream_ids"] == [str(CAMERA_B)]
     assert [r["event"]["track_id"] for r in late_tracks["result"]] == ["2"]
     assert nothing["result"] == []
 
@@ -173,12 +181,18 @@ async def test_bodies_are_the_accounts_own_and_bad_references_get_luna_codes(vm:
     assert await code([{"type": "image", "id": "text", "data": b64(b"not an image")}]) == (400, 18002)
     fruits = b64((DATA / "faces" / "no_face_fruits.jpg").read_bytes())
     assert await code([{"type": "image", "id": "fruits", "data": fruits}]) == (400, 12031)
-    assert await code([raw], [{"limit": 101}]) == (400, 31007)
+    assert await code([raw], [{"filters": {"origin": "events"}, "limit": 101}]) == (400, 31007)
+    assert await code([raw], [{"filters": {}}]) == (400, 12022)  # LUNA's candidate_event: origin events
     assert await code([raw] * 31) == (400, 12022)
 
 
-async def test_a_replayed_track_stays_one_row_per_event(vm: Manager, seen: dict[str, Any]) -> None:
-    assert vm.context is not None and vm.context.recognition is not None and vm.context.recognition.bodies is not None
-    first = seen["tracks"][0].event.event_id
-    rows = await vm.context.recognition.bodies.query(seen["account"], FaceFilters(event_ids=[first]))
-    assert [r.face_id for r in rows] == [body_row_id(first)]
+async def test_a_replayed_track_stays_one_event_and_saved_bodies_are_candidates(vm: Manager, seen: dict[str, Any]) -> None:
+    assert [e["event_id"] for e in await events(vm, seen["ids"][:1])] == seen["ids"][:1]
+    # An event saved by the user with a body descriptor (LUNA's save event) is matchable at once.
+    _, vector = decode_sdk(seen["later"][0]["attributes"]["descriptor"]["sdk_descriptor"])
+    body = {"source": "gate-7", "body_attributes": {"descriptor": {"descriptor": encode_raw(vector), "descriptor_version": 2001}}}
+    saved = await vm.http.post("/6/events/raw", json=body, headers=vm.admin)
+    assert saved.status_code == 201, saved.text
+    gate = [{"filters": {"origin": "events", "sources": ["gate-7"]}, "limit": 3}]
+    [[(event_id, similarity)]] = results(await match(vm, [{"type": "event", "id": seen["ids"][3]}], gate))
+    assert event_id == saved.json()["event_id"] and similarity > 0.97

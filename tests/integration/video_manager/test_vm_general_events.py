@@ -118,17 +118,17 @@ async def test_analytics_events_api(vm: Manager, warehouse: ChdbWarehouse) -> No
         })))
     await warehouse.insert("analytics_events", rows)
 
-    listed = (await vm.http.get("/6/events", params={"order": "asc"}, headers=user)).json()["events"]
+    listed = (await vm.http.get("/6/analytics_events", params={"order": "asc"}, headers=user)).json()["events"]
     assert [e["event_id"] for e in listed] == ids
     assert listed[0]["event"]["people_count"] == 2 and listed[0]["create_time"] == "2026-06-01T09:00:00.000Z"
-    crowded = await vm.http.get("/6/events", params={"event_types": "crowd", "people_count__gte": 5}, headers=user)
+    crowded = await vm.http.get("/6/analytics_events", params={"event_types": "crowd", "people_count__gte": 5}, headers=user)
     assert [e["event_id"] for e in crowded.json()["events"]] == [ids[1]]
-    assert (await vm.http.get("/6/events", params={"track_ids": "t2,t0", "order": "asc"}, headers=user)).json()["events"][1]["event_id"] == ids[2]
-    assert (await vm.http.get(f"/6/events/{ids[2]}", headers=user)).json()["event_type"] == "human_tracking"
-    assert (await vm.http.get(f"/6/events/{ids[2]}", headers=other)).status_code == 404
-    assert (await vm.http.get("/6/events", headers=other)).json()["events"] == []
-    stats = await vm.http.post("/6/events/stats", headers=user, json={
+    assert (await vm.http.get("/6/analytics_events", params={"track_ids": "t2,t0", "order": "asc"}, headers=user)).json()["events"][1]["event_id"] == ids[2]
+    assert (await vm.http.get(f"/6/analytics_events/{ids[2]}", headers=user)).json()["event_type"] == "human_tracking"
+    assert (await vm.http.get(f"/6/analytics_events/{ids[2]}", headers=other)).status_code == 404
+    assert (await vm.http.get("/6/analytics_events", headers=other)).json()["events"] == []
+    stats = await vm.http.post("/6/analytics_events/stats", headers=user, json={
         "targets": [{"column": "event_type", "aggregator": "group_by"}, {"column": "people_count", "aggregator": "max"}]})
     assert stats.json()["stats"] == [["crowd", 6], ["human_tracking", None]]
-    bad = await vm.http.get("/6/events", params={"stream_ids": "not-a-uuid"}, headers=user)
+    bad = await vm.http.get("/6/analytics_events", params={"stream_ids": "not-a-uuid"}, headers=user)
     assert bad.json()["error_code"] == 12012

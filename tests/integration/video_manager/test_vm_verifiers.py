@@ -210,6 +210,30 @@ async def test_several_inputs_descriptors_and_external_ids(vm: Manager, people: 
     assert (image["status"], image["error"]["error_code"]) == (0, 12038)
 
 
+async def test_a_photo_is_verified_against_events(vm: Manager, people: dict[str, str]) -> None:
+    """Events saved with a face descriptor (LUNA's save event) are candidates by ``event_ids``."""
+    face = (await vm.http.get(f"/6/faces/{people['roxanne']}", params={"targets": "face_descriptor"}, headers=vm.admin)).json()
+    saved = []
+    for descriptor in (face["descriptor"], None):  # the second event has no face descriptor
+        body = {"source": "gate"} | ({"face_attributes": {"descriptor": {"descriptor": descriptor, "descriptor_version": 1001}}}
+                                     if descriptor else {})
+        response = await vm.http.post("/6/events/raw", json=body, headers=vm.admin)
+        assert response.status_code == 201, response.text
+        saved.append(response.json()["event_id"])
+    verifier_id = await create_verifier(vm, {"detect_policy": {"multiface_policy": 2}})
+    [image] = results(await verify(vm, verifier_id, photo("megamind_frame12.jpg"), {"event_ids": saved[0]}))
+    [detection] = image["detections"]["face_detections"]
+    [verification] = detection["verifications"]
+    assert verification["event"] == {"event_id": saved[0]} and "face" not in verification
+    assert verification["status"] is True and verification["similarity"] > 0.5
+    missing = await verify(vm, verifier_id, photo("megamind_frame12.jpg"), {"event_ids": ",".join(saved)})
+    assert missing.status_code == 404 and saved[1] in missing.json()["detail"]
+    stranger = await new_account(vm)
+    own = await create_verifier(vm, headers=stranger)
+    foreign = await verify(vm, own, photo("megamind_frame12.jpg"), {"event_ids": saved[0]}, headers=stranger)
+    assert foreign.status_code == 404 and foreign.json()["error_code"] == 11020
+
+
 async def test_bad_requests_get_luna_codes(vm: Manager, people: dict[str, str]) -> None:
     verifier_id = await create_verifier(vm)
     jpeg = photo("astronaut.jpg")
@@ -224,8 +248,7 @@ async def test_bad_requests_get_luna_codes(vm: Manager, people: dict[str, str]) 
     assert await code(await verify(vm, verifier_id, jpeg, {})) == (400, 12012)
     both = {"face_ids": people["roxanne"], "external_ids": "roxanne"}
     assert await code(await verify(vm, verifier_id, jpeg, both)) == (400, 12012)
-    events = await verify(vm, verifier_id, jpeg, {"event_ids": str(uuid.uuid4())})
-    assert await code(events) == (400, 12012) and "event" in events.json()["detail"]
+    assert await code(await verify(vm, verifier_id, jpeg, {"event_ids": str(uuid.uuid4())})) == (404, 11020)
     assert await code(await verify(vm, verifier_id, jpeg, {"attribute_ids": str(uuid.uuid4())})) == (400, 12012)
     assert await code(await verify(vm, verifier_id, jpeg, {"face_ids": people["roxanne"]}, "text/plain")) == (400, 12017)
     too_many = ",".join(str(uuid.uuid4()) for _ in range(1001))
