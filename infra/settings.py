@@ -97,6 +97,22 @@ class ImageStoreSettings(BaseSettings):
     model_config = _config("SELENE_IMAGE_STORE_")
 
     root: Path | None = Field(None, description="Folder of the local-disk buckets; unset: <data_dir>/images.")
+    backend: Literal["local", "s3"] = Field("local", description="Buckets on local disk, or on S3 (AWS, MinIO).")
+    s3_endpoint: str = Field("", description="S3 endpoint URL (MinIO: http://minio:9000); empty: AWS.")
+    s3_region: str = Field("us-east-1", description="S3 region of the buckets.")
+    s3_access_key: str = Field("", description="S3 access key; empty: boto3's default credentials.")
+    s3_secret_key: str = Field("", description="S3 secret key.")
+    s3_bucket_prefix: str = Field("", description="Prefix of the S3 bucket names, to share one S3 between deployments.")
+    s3_verify_ssl: bool = Field(True, description="Verify the S3 endpoint's TLS certificate.")
+    s3_timeout: float = Field(10.0, gt=0, description="Connect and read timeout of one S3 request, seconds.")
+    samples_ttl_days: int = Field(-1, ge=-1, description="Default TTL of face samples, days; -1 or 0: kept until deleted.")
+    bodies_samples_ttl_days: int = Field(-1, ge=-1, description="Default TTL of body samples, days; -1 or 0: kept.")
+    images_ttl_days: int = Field(-1, ge=-1, description="Default TTL of source images (/images), days; -1 or 0: kept.")
+    objects_ttl_days: int = Field(-1, ge=-1, description="Default TTL of objects (/objects), days; -1 or 0: kept.")
+    clean_interval: float = Field(3600.0, gt=0, description="Seconds between passes of the expired-object cleaner.")
+    max_object_bytes: int = Field(
+        16 * 1024 * 1024, ge=1, description="Largest image, object or sample accepted, bytes (37003 past it)."
+    )
 
 
 class ApiSettings(BaseSettings):

@@ -68,8 +68,13 @@ class TokenPermissions(Body):
     video_agent: Rights = Field(default_factory=list)
     event: Rights = Field(default_factory=list, description="General events: save, view, delete.")
     face: Rights = Field(default_factory=list, description="Faces; matching needs face view.")
-    verifier: Rights = Field(default_factory=list, description="Verifiers; verifying needs verifier view.")
     list: Rights = Field(default_factory=list, description="Lists of faces.")
+    # Below `list`, the name is that field: default factories say `Rights` instead.
+    face_sample: Rights = Field(default_factory=Rights, description="Face samples: creation, view, deletion.")
+    body_sample: Rights = Field(default_factory=Rights, description="Body samples: creation, view, deletion.")
+    image: Rights = Field(default_factory=Rights, description="Source images (/images): creation, view, deletion.")
+    object: Rights = Field(default_factory=Rights, description="Objects (/objects): creation, view, deletion.")
+    verifier: Rights = Field(default_factory=Rights, description="Verifiers; verifying needs verifier view.")
 
     @classmethod
     def full(cls) -> TokenPermissions:
@@ -81,6 +86,10 @@ class TokenPermissions(Body):
             event=list(ALL_RIGHTS),
             face=list(ALL_RIGHTS),
             list=list(ALL_RIGHTS),
+            face_sample=list(ALL_RIGHTS),
+            body_sample=list(ALL_RIGHTS),
+            image=list(ALL_RIGHTS),
+            object=list(ALL_RIGHTS),
             verifier=list(ALL_RIGHTS),
         )
 

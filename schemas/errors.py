@@ -130,6 +130,20 @@ MATCH_LIMIT_EXCEEDED = ErrorCode(31007, BAD_INPUT, "Amount of specified/required
 ESTIMATOR_NOT_INITIALIZED = ErrorCode(
     200005, "Internal error", "{value} estimator was not initialized ({value})", 400
 )
+# Image Store (001 §11.5, §11.7, §11.11): images, objects and samples, and their S3 backend.
+IMAGE_CONTENT_TYPE_INVALID = ErrorCode(11028, BAD_INPUT, "Bad content type of image {value}", 400)
+WARP_SIZE_INVALID = ErrorCode(11030, BAD_INPUT, "Image size is not equal to {value}", 400)  # LUNA: 250x250
+IMAGE_NOT_FOUND = ErrorCode(13003, "Object not found", "Image with id {value} not found", 404)
+STORED_OBJECT_NOT_FOUND = ErrorCode(13007, "Object not found", "Object with id {value} not found", 404)
+S3_REQUEST_FAILED = ErrorCode(20005, "Internal server error", "Request to S3 Failed", 500)
+S3_FORBIDDEN = ErrorCode(20006, "Internal server error", "Request to S3 Forbidden.", 500)
+S3_REQUEST_TIMEOUT = ErrorCode(
+    20007, "Internal server error", "Request time to S3 is longer than the established time", 500
+)
+S3_CONNECTION_REFUSED = ErrorCode(20008, "Internal server error", "S3 Connection Refused", 500)
+S3_CONNECT_TIMEOUT = ErrorCode(
+    20009, "Internal server error", "Connect time to S3 is longer than the established time", 500
+)
 # Selene-only codes: LUNA is silent on these failures.
 MESSAGE_INVALID = ErrorCode(45001, BAD_INPUT, "Message failed validation against {value}: {value}", 400)
 MESSAGE_UNDECODABLE = ErrorCode(45002, BAD_INPUT, "Message could not be decoded: {value}", 400)

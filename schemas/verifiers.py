@@ -106,7 +106,8 @@ class FaceSamplePolicy(Body):
     """``storage_policy.face_sample_policy``: the detected faces' samples go to the image store."""
 
     store_sample: Flag = 1
-    ttl: int | None = Field(None, ge=1, description="Per-sample TTL is not enforced by this Selene: only null.")
+    ttl: int | None = Field(None, description="Days to keep each sample (LUNA's TTL values: 1..7, 14, 30, 60, 90, "
+                                              "180, 365, or -1: until deleted); null: the bucket's default.")
 
 
 class VerifierStoragePolicy(Body):

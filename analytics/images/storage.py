@@ -19,6 +19,9 @@ class ObjectInfo:
     expire_time: datetime | None = None  # None: kept until deleted
     meta: dict[str, str] = field(default_factory=dict)  # X-Luna-Meta-<name> headers, names lower-case
 
+    def expired(self, now: datetime) -> bool:
+        return self.expire_time is not None and self.expire_time <= now
+
 
 @dataclass(frozen=True)
 class StoredObject:

@@ -6,7 +6,7 @@ descriptors, stores their samples when the storage policy says so, and compares 
 candidate (a face, or an event by its face descriptor): ``status`` is true when the similarity is greater than ``verification_threshold``.
 
 Policies are checked when a verifier is created or replaced, so a verifier that exists can always run:
-an estimator Selene has no model for is 200005, and a storage option Selene cannot honour is 12031.
+an estimator Selene has no model for is 200005, and an option Selene cannot honour is 12031.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from uuid import UUID
 import numpy as np
 
 from analytics.images.samples import SampleStore
+from analytics.images.ttl import KEEP, TTL_DAYS, expire_time_of, now_utc
 from analytics.recognition.face_store import FaceFilters, StoredFace
 from analytics.recognition.service import Recognition
 from analytics.recognition.similarity import pairwise
@@ -98,8 +99,10 @@ def check_policies(policies: VerifierPolicies) -> None:
     if policies.storage_policy.attribute_policy.store_attribute:
         raise SeleneError(BAD_INPUT_DATA, "storage_policy.attribute_policy.store_attribute: temporary attributes "
                                           "are not served by this deployment")
-    if policies.storage_policy.face_sample_policy.ttl is not None:
-        raise SeleneError(BAD_INPUT_DATA, "storage_policy.face_sample_policy.ttl: sample TTLs are not enforced yet")
+    ttl = policies.storage_policy.face_sample_policy.ttl
+    if ttl is not None and ttl != KEEP and ttl not in TTL_DAYS:
+        raise SeleneError(BAD_INPUT_DATA, f"storage_policy.face_sample_policy.ttl: {ttl} is not one of -1, "
+                                          + ", ".join(map(str, TTL_DAYS)))
 
 
 def _threshold(detect: VerifierDetectPolicy, angle: str) -> float | None:
@@ -290,7 +293,9 @@ class VerificationRun:
             if self.samples is None:
                 raise SeleneError(SERVICE_UNAVAILABLE, "image store", "this API runs without a samples store")
             assert detection.warp is not None
-            sample_id = await self.samples.put(self.account_id, "faces", base64.b64decode(detection.warp))
+            expire_time = expire_time_of(self.verifier.policies.storage_policy.face_sample_policy.ttl, now_utc())
+            sample_id = await self.samples.put(self.account_id, "faces", base64.b64decode(detection.warp),
+                                               expire_time=expire_time)
             sample = sample.model_copy(update={"sample_id": sample_id, "url": f"/6/samples/faces/{sample_id}"})
         return VerifiedDetection(sample=DetectionSample(face=sample),
                                  verifications=verifications(vector, version, self.candidates, self._threshold))

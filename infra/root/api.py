@@ -19,8 +19,7 @@ from agents.video_manager.registry import Registry
 from analytics.events import sink
 from analytics.events.setup import open_warehouse
 from analytics.events.warehouse import Warehouse
-from analytics.images.local_disk import LocalDiskStorage
-from analytics.images.samples import SampleStore
+from analytics.images.backend import open_image_store
 from analytics.events.luna_event_store import LunaEventStore
 from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
 from analytics.recognition.face_store import FaceStore
@@ -157,14 +156,14 @@ async def serve() -> None:
     recognition = Recognition(faces, open_lists(manager.redis), events)
     matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, MatcherSettings(), events)
     matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
-    images = ImageStoreSettings()
-    samples = SampleStore(LocalDiskStorage(images.root or common.data_dir / "images"))
-    await samples.start()
+    image_store = open_image_store(ImageStoreSettings(), common.data_dir)
+    await image_store.start()
     preview_claims = ClaimCheck(redis_settings.url)  # frames an agent claim-checked, read by the previews
     previews = Previews(broker.bootstrap, preview_claims)
     context = ApiContext(
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
-        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
+        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=image_store.samples,
+        images=image_store.images,
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()
@@ -202,6 +201,7 @@ async def serve() -> None:
         if context.sdk is not None:
             context.sdk.close()
         await stop_within("previews", STOP_STEP_SECONDS, previews.stop())
+        await stop_within("image store", STOP_STEP_SECONDS, image_store.stop())
         await preview_claims.close()
         await stop_within("live results", STOP_STEP_SECONDS, results.stop())
         await manager.stop()

@@ -20,7 +20,9 @@ from agents.video_manager.manager import VideoManager
 from agents.video_manager.preview import Previews
 from analytics.events import routes as events_routes
 from analytics.events.warehouse import Warehouse
+from analytics.images import routes as images_routes
 from analytics.images.samples import SampleStore
+from analytics.images.store import ImageStore
 from analytics.recognition import routes as recognition_routes
 from analytics.recognition.service import Recognition
 from analytics.sdk import routes as sdk_routes
@@ -67,6 +69,7 @@ SERVICE_MOUNTS: tuple[Mount, ...] = (
     *recognition_routes.MOUNTS,
     *sdk_routes.MOUNTS,
     *videosdk.MOUNTS,
+    *images_routes.MOUNTS,
 )
 _COMPONENTS = ("selene", "faust-streaming", "aiokafka", "av", "chdb", "pymilvus", "redis", "fastapi", "onnxruntime")
 
@@ -91,6 +94,7 @@ class ApiContext:
     sdk: RemoteSdk | None = None  # None: /sdk and /iso answer 45004
     previews: Previews | None = None  # None: the stream preview answers 45004
     samples: SampleStore | None = None  # None: no image store (samples answer 45004)
+    images: ImageStore | None = None  # None: /images, /objects and /samples answer 45004
 
 
 def create_api(context: ApiContext) -> FastAPI:

@@ -21,8 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from agents.video_manager.live_results import LiveResults
 from agents.video_manager.preview import Previews
 from analytics.events.chdb_warehouse import ChdbWarehouse
-from analytics.images.local_disk import LocalDiskStorage
-from analytics.images.samples import SampleStore
+from analytics.images.backend import open_image_store
 from analytics.events.luna_event_store import LunaEventStore
 from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
 from analytics.recognition.face_store import FaceStore
@@ -35,6 +34,7 @@ from infra.root.api import ManagerParts
 from infra.root.app import ApiContext, create_api
 from infra.settings import (
     BrokerSettings,
+    ImageStoreSettings,
     ManagerSettings,
     MilvusSettings,
     RedisSettings,
@@ -103,11 +103,12 @@ async def start_manager(
                               EventDescriptorStore(milvus, collections, kind="body"))
         recognition = Recognition(FaceStore(milvus, collections), open_lists(parts.redis, prefix), events)
     previews = Previews(broker.bootstrap)
-    samples = SampleStore(LocalDiskStorage(Path(tempfile.mkdtemp(prefix="selene-images-"))))
-    await samples.start()
+    image_store = open_image_store(ImageStoreSettings(root=Path(tempfile.mkdtemp(prefix="selene-images-"))), Path("."))
+    await image_store.start()
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
-        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
+        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=image_store.samples,
+        images=image_store.images,
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
@@ -125,6 +126,7 @@ async def start_manager(
         await stop_within("api", 10, serving)
         await stop_within("live results", 10, results.stop())
         await stop_within("previews", 10, previews.stop())
+        await image_store.stop()
         await parts.stop()
         if recognition is not None:
             recognition.close()

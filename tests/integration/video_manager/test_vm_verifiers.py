@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,7 @@ async def test_crud_count_and_versions(vm: Manager) -> None:
     ({"detect_policy": {"mask_states": [1]}}, 200005, "mask"),
     ({"extract_policy": {"extract_basic_attributes": 1}}, 200005, "basic_attributes"),
     ({"storage_policy": {"attribute_policy": {"store_attribute": 1}}}, 12031, "store_attribute"),
-    ({"storage_policy": {"face_sample_policy": {"ttl": 60}}}, 12031, "ttl"),
+    ({"storage_policy": {"face_sample_policy": {"ttl": 8}}}, 12031, "ttl"),
     ({"verification_threshold": 1.5}, 12022, "verification_threshold"),
     ({"detect_policy": {"estimate_everything": 1}}, 12022, "estimate_everything"),
 ])
@@ -135,7 +136,8 @@ async def test_luna_example_verifier_is_refused_only_for_its_mask_flag(vm: Manag
 async def test_a_photo_is_verified_against_faces_and_its_samples_are_stored(vm: Manager, people: dict[str, str]) -> None:
     """Frame 12 shows Roxanne in front and a man behind her: both faces are verified (multiface 1), only
     Roxanne's verifies as Roxanne, and each face's sample is in the image store."""
-    verifier_id = await create_verifier(vm, {"detect_policy": {"estimate_head_pose": 1}})
+    verifier_id = await create_verifier(vm, {"detect_policy": {"estimate_head_pose": 1},
+                                             "storage_policy": {"face_sample_policy": {"ttl": 1}}})
     ids = f"{people['roxanne']},{people['astronaut']}"
     [image] = results(await verify(vm, verifier_id, photo("megamind_frame12.jpg"), {"face_ids": ids}))
     assert (image["status"], image["error"]["error_code"], image["filename"]) == (1, 0, "raw image")
@@ -151,15 +153,10 @@ async def test_a_photo_is_verified_against_faces_and_its_samples_are_stored(vm: 
     assert "warp" not in front["sample"]["face"]["detection"]  # the sample is stored, not echoed
     sample = front["sample"]["face"]
     assert sample["url"] == f"/6/samples/faces/{sample['sample_id']}"
-    assert vm.context is not None and vm.context.samples is not None
-    stored = await vm.context.samples.get(await _admin_id(vm), "faces", uuid.UUID(sample["sample_id"]))
-    assert stored is not None and stored[:2] == b"\xff\xd8"  # a JPEG
-
-
-async def _admin_id(vm: Manager) -> uuid.UUID:
-    response = await vm.http.get("/6/account", headers=vm.admin)
-    assert response.status_code == 200, response.text
-    return uuid.UUID(response.json()["account_id"])
+    stored = await vm.http.get(sample["url"], headers=vm.admin)
+    assert stored.status_code == 200 and stored.content[:2] == b"\xff\xd8"  # a JPEG, in the samples bucket
+    expiry = datetime.fromisoformat(stored.headers["X-Luna-Expiry-Date"])  # face_sample_policy.ttl: 1 day
+    assert abs(expiry - datetime.now(UTC) - timedelta(days=1)) < timedelta(minutes=5)
 
 
 async def test_multiface_policy_pose_filters_and_no_sample(vm: Manager, people: dict[str, str]) -> None:
