@@ -65,7 +65,8 @@ class VerifierDetectPolicy(Body):
     """What is detected and estimated on each photo. A flag asking for an estimator Selene has no model
     for is refused when the verifier is created or replaced (200005)."""
 
-    multiface_policy: Literal[0, 1, 2] = Field(1, description="0: several faces are an error (11038); 1: all faces; 2: the largest.")
+    multiface_policy: Literal[0, 1, 2] = Field(
+        1, description="0: several faces are an error (11038); 1: all faces; 2: the largest.")
     detect_landmarks68: Flag = 0
     estimate_head_pose: Flag = 0
     estimate_gaze: Flag = 0

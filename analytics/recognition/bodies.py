@@ -54,7 +54,8 @@ def track_event(track: TrackDescriptors) -> LunaEvent | None:
     event = envelope.event
     assert isinstance(event, HumanTrackingEvent)
     bodies = {d.descriptor_id: d for d in track.descriptors if d.kind == "body"}
-    shots = [(s, bodies[s.descriptor_id]) for s in event.best_shots if s.descriptor_id is not None and s.descriptor_id in bodies]
+    shots = [(s, bodies[s.descriptor_id]) for s in event.best_shots
+             if s.descriptor_id is not None and s.descriptor_id in bodies]
     if not shots:
         return None
     version = shots[0][1].descriptor_version

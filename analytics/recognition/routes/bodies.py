@@ -21,7 +21,8 @@ Matcher = Depends(access("event", "view"))
 
 @router.post("/matcher/bodies", response_model=list[BodyReferenceMatches], summary="Match bodies against the events' bodies")
 async def match(body: BodyMatchRequest, account_id: UUID | None = None, caller: Principal = Matcher,
-                faces: Recognition = Depends(recognition), sdk: RemoteSdk = Depends(remote_sdk)) -> list[BodyReferenceMatches]:
+                faces: Recognition = Depends(recognition),
+                sdk: RemoteSdk = Depends(remote_sdk)) -> list[BodyReferenceMatches]:
     """References: ``event`` (by id: its body descriptor), ``raw_descriptor`` / ``sdk_descriptor`` (body
     version 2001) or ``image`` (Base64 photo: its largest person). Candidates: events with a body
     descriptor, chosen by LUNA's event filters (``"origin": "events"``, ``stream_ids``, ``track_ids``,

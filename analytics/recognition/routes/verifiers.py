@@ -15,12 +15,14 @@ from analytics.images.samples import SampleStore
 from analytics.recognition.routes.deps import recognition
 from analytics.recognition.service import Recognition
 from analytics.recognition.similarity import pairwise
-from analytics.recognition.verifiers import (
+from analytics.recognition.verification import (
     DescriptorInput,
     Input,
     VerificationRun,
     candidate_events,
     candidate_faces,
+)
+from analytics.recognition.verifier_policies import (
     new_verifier,
     open_verifiers,
     replace_verifier,
@@ -106,7 +108,8 @@ async def head_verifier(verifier_id: UUID, caller: Principal = Caller, faces: Re
     return Response(status_code=200)
 
 
-@router.put("/verifiers/{verifier_id}", response_model=VerifierVersion, summary="Replace a verifier's description and policies")
+@router.put("/verifiers/{verifier_id}", response_model=VerifierVersion,
+            summary="Replace a verifier's description and policies")
 async def put_verifier(verifier_id: UUID, body: VerifierCreate, caller: Principal = Caller,
                        faces: Recognition = Faces) -> VerifierVersion:
     verifiers = open_verifiers(faces)
@@ -173,7 +176,7 @@ async def verify(
     else:
         candidates = await candidate_faces(faces, caller.account_id, candidate_ids, candidate_external_ids)
     inputs = _inputs(request.headers.get("content-type", ""), await request.body())
-    run = VerificationRun(faces, sdk, samples, verifier, caller.account_id, candidates)
+    run = VerificationRun(sdk, samples, verifier, caller.account_id, candidates)
     return VerificationResponse(images=await run.run(inputs, image_type, bool(use_exif_info)))
 
 

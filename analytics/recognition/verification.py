@@ -1,33 +1,29 @@
-"""Verifiers: stored policies for 1:1 checks, and the checks themselves.
+"""Verification, 1:1: each face of each photo (or each descriptor given) against each candidate, a face
+or an event by its face descriptor; ``status`` is true when the similarity is greater than the
+verifier's ``verification_threshold``.
 
-A verifier lives in Redis beside the lists (one JSON value per verifier). A verification detects the
-faces of each photo with the Remote SDK's engine (the verifier's detect policy), extracts their dlib
-descriptors, stores their samples when the storage policy says so, and compares each face with each
-candidate (a face, or an event by its face descriptor): ``status`` is true when the similarity is greater than ``verification_threshold``.
-
-Policies are checked when a verifier is created or replaced, so a verifier that exists can always run:
-an estimator Selene has no model for is 200005, and an option Selene cannot honour is 12031.
+Photos go through the Remote SDK's engine with the verifier's detect policy (SCRFD faces, dlib
+descriptors, the estimations asked for); the pose filters and the multiface rule are applied here, so
+that filtered faces are reported with their reasons; samples are stored when the storage policy says so.
 """
 
 from __future__ import annotations
 
 import base64
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from uuid import UUID
 
 import numpy as np
 
 from analytics.images.samples import SampleStore
-from analytics.images.ttl import KEEP, TTL_DAYS, expire_time_of, now_utc
+from analytics.images.ttl import expire_time_of, now_utc
 from analytics.recognition.face_store import FaceFilters, StoredFace
 from analytics.recognition.service import Recognition
 from analytics.recognition.similarity import pairwise
+from analytics.recognition.verifier_policies import ANGLES, estimators_of
 from analytics.sdk.images import InputImage
 from analytics.sdk.service import RemoteSdk, SdkRequest
-from infra.redis_collection import Collection
 from schemas.descriptor_formats import common_version, decode_sdk
 from schemas.errors import (
     BAD_INPUT_DATA,
@@ -52,88 +48,9 @@ from schemas.verifiers import (
     VerifiedImage,
     Verification,
     Verifier,
-    VerifierCreate,
     VerifierDetectPolicy,
-    VerifierPolicies,
 )
 from streams.models.estimators.engine import Wanted
-from streams.models.estimators.registry import BY_FLAG, require
-
-# Detect-policy flags (0/1) and what they ask of the estimator registry.
-_FLAGS = ("detect_landmarks68", "estimate_head_pose", "estimate_gaze", "estimate_eyes_attributes",
-          "estimate_mouth_attributes", "estimate_emotions", "estimate_mask", "estimate_glasses", "estimate_quality",
-          "extract_exif")
-_TOGGLES = ("estimate_liveness", "estimate_deepfake", "estimate_face_occlusion")  # objects with `estimate`
-# A `*_states` filter needs its estimator.
-_STATES = {"mask_states": "mask", "liveness_states": "liveness", "deepfake_states": "deepfake",
-           "face_occlusion_states": "face_occlusion"}
-_ANGLES = ("pitch", "roll", "yaw")
-
-
-def open_verifiers(recognition: Recognition) -> Collection[Verifier]:
-    """The verifiers, in the recognition service's Redis namespace (beside its lists)."""
-    return Collection(recognition.lists.store, "verifier", Verifier, "verifier")
-
-
-def estimators_of(policies: VerifierPolicies) -> frozenset[str]:
-    """Registry names of the estimators the policies ask for (the face descriptor always)."""
-    detect = policies.detect_policy
-    flags = [f for f in _FLAGS if getattr(detect, f)] + [t for t in _TOGGLES if getattr(detect, t).estimate]
-    if policies.extract_policy.extract_basic_attributes:
-        flags.append("extract_basic_attributes")
-    names = {BY_FLAG[f].name for f in flags} | {name for field, name in _STATES.items() if getattr(detect, field) is not None}
-    if any(_threshold(detect, a) is not None for a in _ANGLES):
-        names.add("head_pose")  # the pose thresholds filter on it
-    if policies.storage_policy.face_sample_policy.store_sample:
-        names.add("face_warp")  # the stored sample
-    return frozenset(names | {"face_descriptor"})
-
-
-def check_policies(policies: VerifierPolicies) -> None:
-    """Refuse what a verification could not honour: 200005 for a missing estimator, 12031 otherwise."""
-    require(estimators_of(policies))
-    if policies.detect_policy.face_quality.estimate:
-        raise SeleneError(BAD_INPUT_DATA, "detect_policy.face_quality is not supported by verifiers (use /6/iso)")
-    if policies.extract_policy.fd_score_threshold > 0:
-        raise SeleneError(BAD_INPUT_DATA, "extract_policy.fd_score_threshold: Selene's descriptors have no score")
-    if policies.storage_policy.attribute_policy.store_attribute:
-        raise SeleneError(BAD_INPUT_DATA, "storage_policy.attribute_policy.store_attribute: temporary attributes "
-                                          "are not served by this deployment")
-    ttl = policies.storage_policy.face_sample_policy.ttl
-    if ttl is not None and ttl != KEEP and ttl not in TTL_DAYS:
-        raise SeleneError(BAD_INPUT_DATA, f"storage_policy.face_sample_policy.ttl: {ttl} is not one of -1, "
-                                          + ", ".join(map(str, TTL_DAYS)))
-
-
-def _threshold(detect: VerifierDetectPolicy, angle: str) -> float | None:
-    value: float | None = getattr(detect, f"{angle}_threshold")
-    return value
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def new_verifier(account_id: UUID, body: VerifierCreate) -> Verifier:
-    check_policies(body.policies)
-    now = _now()
-    return Verifier(verifier_id=uuid.uuid4(), account_id=account_id, description=body.description,
-                    policies=body.policies, create_time=now, last_update_time=now, version=0)
-
-
-def replace_verifier(verifier: Verifier, body: VerifierCreate) -> None:
-    """PUT: every field replaced, the version counted up (a mutation inside the Redis transaction)."""
-    check_policies(body.policies)
-    verifier.description, verifier.policies = body.description, body.policies
-    verifier.last_update_time = _now()
-    verifier.version += 1
-
-
-async def verifier_of(verifiers: Collection[Verifier], verifier_id: UUID, accounts: set[UUID]) -> Verifier:
-    found = await verifiers.get(verifier_id)
-    if found is None or found.account_id not in accounts:
-        raise SeleneError(OBJECT_NOT_FOUND, f"verifier with id {verifier_id}")
-    return found
 
 
 # -- candidates ----------------------------------------------------------------------------------
@@ -221,7 +138,6 @@ Input = InputImage | DescriptorInput
 class VerificationRun:
     """One verification request: the verifier's policies, the caller's account and the candidates."""
 
-    recognition: Recognition
     sdk: RemoteSdk
     samples: SampleStore | None
     verifier: Verifier
@@ -270,7 +186,8 @@ class VerificationRun:
                 continue
             reasons = _filter_reasons(estimation.face.detection, detect)
             if reasons:
-                filtered.append(FilteredDetection(detection=_shown(estimation.face.detection, detect), filter_reasons=reasons))
+                shown = _shown(estimation.face.detection, detect)
+                filtered.append(FilteredDetection(detection=shown, filter_reasons=reasons))
             else:
                 kept.append(estimation.face.detection)
         if not kept and not filtered:
@@ -304,8 +221,8 @@ class VerificationRun:
 def _filter_reasons(detection: FaceDetection, detect: VerifierDetectPolicy) -> list[str]:
     pose = detection.attributes.head_pose
     reasons = []
-    for angle in _ANGLES:
-        limit = _threshold(detect, angle)
+    for angle in ANGLES:
+        limit = getattr(detect, f"{angle}_threshold")
         if limit is not None and pose is not None and abs(getattr(pose, angle)) > limit:
             reasons.append(f"{angle}_threshold")
     return reasons
