@@ -276,6 +276,15 @@ class TrackingSettings(BaseSettings):
     )
 
 
+class AttributeSettings(BaseSettings):
+    """LUNA's ``ATTRIBUTES_STORAGE_POLICY``: temporary attributes live in Redis for their TTL."""
+
+    model_config = _config("SELENE_ATTRIBUTES_")
+
+    default_ttl: int = Field(300, ge=1, le=86400, description="Seconds a temporary attribute lives when no ttl is given.")
+    max_ttl: int = Field(86400, ge=1, le=86400, description="Longest ttl a request may ask for, seconds (at most 86400).")
+
+
 ALL_SETTINGS: tuple[type[BaseSettings], ...] = (
     CommonSettings,
     BrokerSettings,
@@ -292,6 +301,7 @@ ALL_SETTINGS: tuple[type[BaseSettings], ...] = (
     StackSettings,
     InferenceSettings,
     TrackingSettings,
+    AttributeSettings,
 )
 
 

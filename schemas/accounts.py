@@ -74,6 +74,7 @@ class TokenPermissions(Body):
     body_sample: Rights = Field(default_factory=Rights, description="Body samples: creation, view, deletion.")
     image: Rights = Field(default_factory=Rights, description="Source images (/images): creation, view, deletion.")
     object: Rights = Field(default_factory=Rights, description="Objects (/objects): creation, view, deletion.")
+    attribute: Rights = Field(default_factory=Rights, description="Temporary attributes; extracting needs creation.")
     verifier: Rights = Field(default_factory=Rights, description="Verifiers; verifying needs verifier view.")
 
     @classmethod
@@ -90,6 +91,7 @@ class TokenPermissions(Body):
             body_sample=list(ALL_RIGHTS),
             image=list(ALL_RIGHTS),
             object=list(ALL_RIGHTS),
+            attribute=list(ALL_RIGHTS),
             verifier=list(ALL_RIGHTS),
         )
 

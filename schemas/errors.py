@@ -125,6 +125,26 @@ MATCH_REFERENCE_INVALID = ErrorCode(
 )
 MATCH_VERSIONS_DIFFER = ErrorCode(31005, BAD_INPUT, "Matching between different versions {value} is not allowed", 400)
 MATCH_LIMIT_EXCEEDED = ErrorCode(31007, BAD_INPUT, "Amount of specified/required references exceeds limit: {value}", 400)
+MULTIPART_UNKNOWN_NAME = ErrorCode(12039, BAD_INPUT, 'Unknown multipart name "{value}"', 400)
+MULTIPART_DUPLICATE_NAME = ErrorCode(12040, BAD_INPUT, 'Duplicate multipart name "{value}"', 400)
+# Samples, temporary attributes and face attributes (001 §11.5, §11.12).
+SAMPLE_NOT_FOUND = ErrorCode(11031, BAD_INPUT, "Sample with id {value} not found", 400)
+FACE_WITHOUT_ATTRIBUTES = ErrorCode(11032, "Object not found", "Face with id {value} does not have attributes yet", 404)
+MULTIPLE_BODIES = ErrorCode(11053, "Multiple human bodies found", "Multiple human bodies found on image {value} detect {value}", 400)
+ATTRIBUTE_LINKED = ErrorCode(
+    22001, "Unique constraint error", "Face with the same attribute_id already exists", 409
+)
+ATTRIBUTE_NOT_FOUND = ErrorCode(22011, "Object not found", "Attributes with id {value} not found", 404)
+DESCRIPTOR_OF_VERSION_NOT_FOUND = ErrorCode(
+    22018, "Object not found", 'Descriptor of version {value} is not found for object with id "{value}".', 404
+)
+ATTRIBUTE_EMPTY = ErrorCode(22022, BAD_INPUT, 'Attribute does not contain "descriptors" and "basic_attributes"', 400)
+ATTRIBUTE_SAMPLES_WITHOUT_DATA = ErrorCode(
+    22023, BAD_INPUT, 'Attribute contains "{value}" samples but corresponding attributes is empty', 400
+)
+ATTRIBUTE_VERSIONS_REPEATED = ErrorCode(
+    22024, BAD_INPUT, 'Attribute contains descriptors of identical versions: "{value}"', 400
+)
 # Remote SDK (001 §11.30). LUNA's manual gives no HTTP status: 400, since a request naming an estimator
 # this deployment lacks can never succeed, and a 5xx would invite retries.
 ESTIMATOR_NOT_INITIALIZED = ErrorCode(
@@ -155,6 +175,11 @@ OBJECT_EXISTS = ErrorCode(45006, "Unique constraint error", "{value} already exi
 # LUNA's text for decoding errors and read timeouts (RN v5.89); LUNA prints no code for it.
 VIDEO_DECODING_FAILED = ErrorCode(
     45007, "Video decoding error", "An error occurred during stream/video decoding around {value} second: {value}", 500
+)
+
+# A face is a row of a descriptor collection: it cannot lose its descriptor (LUNA's faces can).
+FACE_KEEPS_DESCRIPTOR = ErrorCode(
+    45031, "Conflict input data", "Face {value} keeps its descriptor: delete the face or replace its attribute", 409
 )
 
 ALL: tuple[ErrorCode, ...] = tuple(v for v in globals().values() if isinstance(v, ErrorCode))

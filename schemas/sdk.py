@@ -263,12 +263,23 @@ class LivenessResponse(Body):
     images: list[LivenessImage]
 
 
+MAX_FACE_BOXES = 32  # per image: each box is redetected on its own
+
+
+class ImageBoxes(Body):
+    """LUNA's ``face_bounding_boxes`` of one image: the faces are looked for in these boxes only."""
+
+    face_bounding_boxes: list[Rect] = Field(min_length=1, max_length=MAX_FACE_BOXES)
+
+
 class JsonImage(Body):
-    """One image of a JSON request body: Base64 ``image``."""
+    """One image of a JSON request body: Base64 ``image``, with its face boxes where known."""
 
     image: str = Field(description="Base64 of a JPEG, PNG, BMP, PPM or TIFF image.")
     filename: str | None = None
     mimetype: str | None = None
+    face_bounding_boxes: list[Rect] | None = Field(default=None, min_length=1, max_length=MAX_FACE_BOXES,
+                                                   description="Served by /6/detector; other endpoints refuse them.")
 
 
 class JsonImages(Body):

@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import Field
 
 from schemas.base import Body
+from schemas.detector import FilteredDetections
 from schemas.errors import ErrorBody
 from schemas.recognition import DEFAULT_MATCH_THRESHOLD
 from schemas.sdk import FaceDetection
@@ -100,7 +101,7 @@ class VerifierExtractPolicy(Body):
 class AttributePolicy(Body):
     """``storage_policy.attribute_policy``."""
 
-    store_attribute: Flag = Field(0, description="Temporary attributes are not served by this Selene: only 0.")
+    store_attribute: Flag = Field(0, description="Verifications store no temporary attributes yet: only 0.")
 
 
 class FaceSamplePolicy(Body):
@@ -112,7 +113,7 @@ class FaceSamplePolicy(Body):
 
 
 class VerifierStoragePolicy(Body):
-    """What a verification stores: face samples (attributes are not served)."""
+    """What a verification stores: face samples (temporary attributes not yet)."""
 
     attribute_policy: AttributePolicy = Field(default_factory=AttributePolicy)
     face_sample_policy: FaceSamplePolicy = Field(default_factory=FaceSamplePolicy)
@@ -179,12 +180,19 @@ class VerifiedEvent(Body):
     event_id: UUID
 
 
+class VerifiedAttribute(Body):
+    """The candidate temporary attribute of a verification."""
+
+    attribute_id: UUID
+
+
 class Verification(Body):
-    """One candidate (``face`` or ``event``): ``status`` is true when ``similarity`` is greater than the
-    verifier's threshold."""
+    """One candidate (``face``, ``event`` or ``attribute``): ``status`` is true when ``similarity`` is
+    greater than the verifier's threshold."""
 
     face: VerifiedFace | None = None
     event: VerifiedEvent | None = None
+    attribute: VerifiedAttribute | None = None
     similarity: float = Field(ge=0, le=1)
     status: bool
 
@@ -211,20 +219,7 @@ class VerifiedDetection(Body):
     verifications: list[Verification]
 
 
-class FilteredDetection(Body):
-    """A face the detect policy filtered out (head pose thresholds), with the reasons."""
-
-    detection: FaceDetection
-    filter_reasons: list[str]
-
-
-class FilteredDetections(Body):
-    """The detections the policies filtered out."""
-
-    face_detections: list[FilteredDetection] = Field(default_factory=list)
-
-
-class ImageDetections(Body):
+class VerifiedDetections(Body):
     """An input's face detections and those filtered out."""
 
     face_detections: list[VerifiedDetection] = Field(default_factory=list)
@@ -237,7 +232,7 @@ class VerifiedImage(Body):
     filename: str
     status: Literal[0, 1]
     error: ErrorBody
-    detections: ImageDetections = Field(default_factory=ImageDetections)
+    detections: VerifiedDetections = Field(default_factory=VerifiedDetections)
 
 
 class VerificationResponse(Body):

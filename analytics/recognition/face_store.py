@@ -312,6 +312,15 @@ class FaceStore(DescriptorCollections):
         """Set user_data, external_id, avatar or event_id; None when the face is not found."""
         return await self._locked(self._update, account_id, face_id, fields)
 
+    async def replace_vector(
+        self, account_id: UUID | None, face_id: UUID, version: int, vector: Sequence[float]
+    ) -> StoredFace | None:
+        """Give a face a new descriptor (of any version of this kind), keeping its other fields; None
+        when the face is not found."""
+        self._check_kind(version)
+        check_vector(vector, version)
+        return await self._locked(self._replace_vector, account_id, face_id, version, vector)
+
     async def delete(self, account_id: UUID | None, face_ids: Sequence[UUID]) -> list[UUID]:
         """Delete faces; returns those that existed."""
         return await self._locked(self._delete, account_id, face_ids)
@@ -400,6 +409,22 @@ class FaceStore(DescriptorCollections):
             face = replace(_face(row, version), **fields)
             self._client.upsert(name, [_row(face)])
             self._wrote(version, name, 1)
+            return replace(face, vector=None)
+        return None
+
+    def _replace_vector(
+        self, account_id: UUID | None, face_id: UUID, version: int, vector: Sequence[float]
+    ) -> StoredFace | None:
+        for old_version, name, row in self._find(account_id, [f"face_id == {_literal(str(face_id))}"], False):
+            face = replace(_face(row, old_version), descriptor_version=version, vector=[float(x) for x in vector])
+            if old_version == version:
+                self._client.upsert(name, [_row(face)])
+                self._wrote(version, name, 1)
+            else:  # the new version's collection first: a crash in between leaves the face findable
+                self._insert([face])
+                self._client.delete(name, ids=[str(face_id)])
+                self._wrote(old_version, name, 1)
+                self._settle(name)
             return replace(face, vector=None)
         return None
 

@@ -1,5 +1,5 @@
-"""Verification, 1:1: each face of each photo (or each descriptor given) against each candidate, a face
-or an event by its face descriptor; ``status`` is true when the similarity is greater than the
+"""Verification, 1:1: each face of each photo (or each descriptor given) against each candidate, a face,
+an event or a temporary attribute by its face descriptor; ``status`` is true when the similarity is greater than the
 verifier's ``verification_threshold``.
 
 Photos go through the Remote SDK's engine with the verifier's detect policy (SCRFD faces, dlib
@@ -18,13 +18,15 @@ import numpy as np
 
 from analytics.images.samples import SampleStore
 from analytics.images.ttl import expire_time_of, now_utc
+from analytics.recognition.attributes import AttributeStore, pick_descriptor
 from analytics.recognition.face_store import FaceFilters, StoredFace
 from analytics.recognition.service import Recognition
 from analytics.recognition.similarity import pairwise
 from analytics.recognition.verifier_policies import ANGLES, estimators_of
 from analytics.sdk.images import InputImage
 from analytics.sdk.service import RemoteSdk, SdkRequest
-from schemas.descriptor_formats import common_version, decode_sdk
+from schemas.descriptor_formats import common_version, decode_raw, decode_sdk
+from schemas.detector import FilteredDetections, FilteredFace
 from schemas.errors import (
     BAD_INPUT_DATA,
     MULTIPLE_FACES,
@@ -38,11 +40,10 @@ from schemas.faces import MAX_FACE_IDS
 from schemas.sdk import FaceDetection, SdkImage
 from schemas.verifiers import (
     DetectionSample,
-    FilteredDetection,
-    FilteredDetections,
-    ImageDetections,
     SampleFace,
+    VerifiedAttribute,
     VerifiedDetection,
+    VerifiedDetections,
     VerifiedEvent,
     VerifiedFace,
     VerifiedImage,
@@ -56,17 +57,18 @@ from streams.models.estimators.engine import Wanted
 # -- candidates ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Candidate:
-    """A face or an event to verify against, with its face descriptor."""
+    """A face, an event or a temporary attribute to verify against, with its face descriptor."""
 
-    face_id: UUID | None
-    event_id: UUID | None
     version: int
     vector: list[float]
+    face_id: UUID | None = None
+    event_id: UUID | None = None
+    attribute_id: UUID | None = None
 
     @staticmethod
     def of_face(face: StoredFace) -> Candidate:
         assert face.vector is not None
-        return Candidate(face.face_id, None, face.descriptor_version, face.vector)
+        return Candidate(face.descriptor_version, face.vector, face_id=face.face_id)
 
 
 def _missing(what: str, ids: set[str]) -> SeleneError:
@@ -104,10 +106,28 @@ async def candidate_events(recognition: Recognition, account_id: UUID, event_ids
         if stored is None:
             missing.add(str(event_id))
         else:
-            found.append(Candidate(None, event_id, stored[0], stored[1]))
+            found.append(Candidate(stored[0], stored[1], event_id=event_id))
     if missing:
         raise _missing("events with a face descriptor, ids", missing)
     return found
+
+
+async def candidate_attributes(store: AttributeStore, account_id: UUID, attribute_ids: Sequence[UUID]) -> list[Candidate]:
+    """The account's temporary attributes to verify against, by their face descriptor (the default
+    version's, else their first); 11020 for any expired, unknown or without a descriptor."""
+    wanted = list(dict.fromkeys(attribute_ids))
+    found = {a.attribute_id: a for a in await store.get_many(wanted, {account_id})}
+    candidates, missing = [], set()
+    for attribute_id in wanted:
+        descriptor = pick_descriptor(found[attribute_id]) if attribute_id in found else None
+        if descriptor is None:
+            missing.add(str(attribute_id))
+        else:
+            vector = decode_raw(descriptor.descriptor, descriptor.descriptor_version)
+            candidates.append(Candidate(descriptor.descriptor_version, vector.tolist(), attribute_id=attribute_id))
+    if missing:
+        raise _missing("attributes with a face descriptor, ids", missing)
+    return candidates
 
 
 def verifications(vector: np.ndarray, version: int, candidates: list[Candidate], threshold: float) -> list[Verification]:
@@ -118,6 +138,7 @@ def verifications(vector: np.ndarray, version: int, candidates: list[Candidate],
     return [Verification(
         face=None if c.face_id is None else VerifiedFace(face_id=c.face_id),
         event=None if c.event_id is None else VerifiedEvent(event_id=c.event_id),
+        attribute=None if c.attribute_id is None else VerifiedAttribute(attribute_id=c.attribute_id),
         similarity=round(float(s), 6), status=bool(s > threshold),
     ) for c, s in zip(candidates, scores)]
 
@@ -167,7 +188,7 @@ class VerificationRun:
         detection = VerifiedDetection(sample=DetectionSample(face=SampleFace()),
                                       verifications=verifications(vector, version, self.candidates, self._threshold))
         return VerifiedImage(filename=item.filename, status=1, error=SUCCESS.body(),
-                             detections=ImageDetections(face_detections=[detection]))
+                             detections=VerifiedDetections(face_detections=[detection]))
 
     async def _estimate(self, photos: list[InputImage], image_type: int, use_exif: bool) -> list[SdkImage]:
         # The SDK keeps every face (multiface 1, no pose limit): the policy's filters and multiface
@@ -187,7 +208,7 @@ class VerificationRun:
             reasons = _filter_reasons(estimation.face.detection, detect)
             if reasons:
                 shown = _shown(estimation.face.detection, detect)
-                filtered.append(FilteredDetection(detection=shown, filter_reasons=reasons))
+                filtered.append(FilteredFace(detection=shown, filter_reasons=reasons))
             else:
                 kept.append(estimation.face.detection)
         if not kept and not filtered:
@@ -198,7 +219,7 @@ class VerificationRun:
             kept = [max(kept, key=lambda d: d.rect.width * d.rect.height)]
         detections = [await self._verified(d) for d in kept]
         return VerifiedImage(filename=image.filename, status=1, error=image.error,
-                             detections=ImageDetections(face_detections=detections,
+                             detections=VerifiedDetections(face_detections=detections,
                                                         filtered_detections=FilteredDetections(face_detections=filtered)))
 
     async def _verified(self, detection: FaceDetection) -> VerifiedDetection:

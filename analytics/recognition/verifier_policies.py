@@ -56,8 +56,8 @@ def check_policies(policies: VerifierPolicies) -> None:
     if policies.extract_policy.fd_score_threshold > 0:
         raise SeleneError(BAD_INPUT_DATA, "extract_policy.fd_score_threshold: Selene's descriptors have no score")
     if policies.storage_policy.attribute_policy.store_attribute:
-        raise SeleneError(BAD_INPUT_DATA, "storage_policy.attribute_policy.store_attribute: temporary attributes "
-                                          "are not served by this deployment")
+        raise SeleneError(BAD_INPUT_DATA, "storage_policy.attribute_policy.store_attribute: verifications do not "
+                                          "store temporary attributes yet")
     ttl = policies.storage_policy.face_sample_policy.ttl
     if ttl is not None and ttl != KEEP and ttl not in TTL_DAYS:
         raise SeleneError(BAD_INPUT_DATA, f"storage_policy.face_sample_policy.ttl: {ttl} is not one of -1, "

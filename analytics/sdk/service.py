@@ -84,7 +84,7 @@ class SdkRequest:
 
 
 @dataclass
-class _Decoded:
+class Decoded:
     image: InputImage
     pixels: np.ndarray | None = None
     raw: bytes = b""
@@ -108,6 +108,22 @@ def _error(exc: SeleneError) -> ErrorBody:
     return exc.body
 
 
+def pair_people(faces: list[FaceEstimation], bodies: list[BodyEstimation],
+                ) -> list[tuple[FaceEstimation | None, BodyEstimation | None]]:
+    """Faces and bodies as people: a body holding a face's centre in its upper half is that face's
+    person; faces and bodies left over stand alone."""
+    pairs: list[tuple[FaceEstimation | None, BodyEstimation | None]] = []
+    free = list(bodies)
+    for face in faces:
+        cx, cy = (face.face.box[:2] + face.face.box[2:]) / 2
+        owner = next((b for b in free if b.body.box[0] <= cx <= b.body.box[2]
+                      and b.body.box[1] <= cy <= (b.body.box[1] + b.body.box[3]) / 2), None)
+        if owner is not None:
+            free.remove(owner)
+        pairs.append((face, owner))
+    return pairs + [(None, b) for b in free]
+
+
 class RemoteSdk:
     """One inference thread (dlib is not thread-safe); the engine loads each model on first use."""
 
@@ -123,19 +139,24 @@ class RemoteSdk:
             self._engine = EstimatorEngine()
         return self._engine.run(images, wanted)
 
-    async def _estimate(self, decoded: list[_Decoded], wanted: Wanted) -> list[ImageEstimation | None]:
+    async def estimate(self, images: list[np.ndarray], wanted: Wanted) -> list[ImageEstimation]:
+        """The engine's estimations of decoded BGR images, run in the service's inference thread."""
+        if not images:
+            return []
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._run, images, wanted)
+
+    async def _estimate(self, decoded: list[Decoded], wanted: Wanted) -> list[ImageEstimation | None]:
         good = [d for d in decoded if d.pixels is not None]
-        results = await asyncio.get_running_loop().run_in_executor(
-            self._thread, self._run, [d.pixels for d in good], wanted
-        ) if good else []
+        results = await self.estimate([d.pixels for d in good if d.pixels is not None], wanted)
         by_image = {id(d): r for d, r in zip(good, results)}
         return [by_image.get(id(d)) for d in decoded]
 
     @staticmethod
-    def _decode(images: list[InputImage], use_exif: bool) -> list[_Decoded]:
+    def decode(images: list[InputImage], use_exif: bool) -> list[Decoded]:
+        """Each image's pixels, or the error that decoding it raised (one broken image fails alone)."""
         decoded = []
         for image in images:
-            item = _Decoded(image)
+            item = Decoded(image)
             try:
                 item.raw = b64_bytes(image.data) if isinstance(image.data, str) else image.data
                 item.pixels = decode_image(item.raw, use_exif)
@@ -150,7 +171,7 @@ class RemoteSdk:
         wanted = request.wanted
         if request.filters_pose and "head_pose" not in wanted.estimators:
             wanted = Wanted(wanted.estimators | {"head_pose"}, wanted.detect_face, wanted.detect_body, wanted.image_type)
-        decoded = self._decode(images, request.use_exif)
+        decoded = self.decode(images, request.use_exif)
         results = await self._estimate(decoded, wanted)
         answers, faces, bodies = [], [], []
         for item, result in zip(decoded, results):
@@ -194,21 +215,12 @@ class RemoteSdk:
 
     def _estimations(self, faces: list[FaceEstimation], bodies: list[BodyEstimation],
                      wanted: frozenset[str]) -> list[Estimation]:
-        pairs: list[tuple[FaceEstimation | None, BodyEstimation | None]] = []
-        free = list(bodies)
-        for face in faces:  # a body holding the face's centre in its upper half is the same person
-            cx, cy = (face.face.box[:2] + face.face.box[2:]) / 2
-            owner = next((b for b in free if b.body.box[0] <= cx <= b.body.box[2]
-                          and b.body.box[1] <= cy <= (b.body.box[1] + b.body.box[3]) / 2), None)
-            if owner is not None:
-                free.remove(owner)
-            pairs.append((face, owner))
-        pairs += [(None, b) for b in free]
-        return [Estimation(face=self._face(f, wanted) if f else None, body=self._body(b) if b else None)
-                for f, b in pairs]
+        return [Estimation(face=self.face_entry(f, wanted) if f else None, body=self.body_entry(b) if b else None)
+                for f, b in pair_people(faces, bodies)]
 
     @staticmethod
-    def _face(e: FaceEstimation, wanted: frozenset[str]) -> FaceEntry:
+    def face_entry(e: FaceEstimation, wanted: frozenset[str]) -> FaceEntry:
+        """LUNA's ``face`` of an estimation: the detection and the estimations in ``wanted``."""
         attributes = FaceAttributes(
             head_pose=HeadPose(**{k: round(v, 2) for k, v in vars(e.head_pose).items()})
             if e.head_pose is not None and "head_pose" in wanted else None,
@@ -228,7 +240,8 @@ class RemoteSdk:
         ))
 
     @staticmethod
-    def _body(e: BodyEstimation) -> BodyEntry:
+    def body_entry(e: BodyEstimation) -> BodyEntry:
+        """LUNA's ``body`` of an estimation."""
         descriptor = (SdkDescriptorOut(sdk_descriptor=encode_sdk(e.descriptor, BODY_MOBILENETV2_1280))
                       if e.descriptor is not None else None)
         return BodyEntry(detection=BodyDetection(
@@ -256,7 +269,7 @@ class RemoteSdk:
 
     # -- /6/iso ------------------------------------------------------------------------------------
     async def iso(self, images: list[InputImage], multiface_policy: int = 0, image_type: int = 0) -> IsoResponse:
-        decoded = self._decode(images, use_exif=True)
+        decoded = self.decode(images, use_exif=True)
         results = await self._estimate(decoded, Wanted(ISO_ESTIMATORS, image_type=image_type))
         answers = []
         for item, result in zip(decoded, results):

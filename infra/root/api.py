@@ -22,6 +22,7 @@ from analytics.events.warehouse import Warehouse
 from analytics.images.backend import open_image_store
 from analytics.events.luna_event_store import LunaEventStore
 from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
+from analytics.recognition.attributes import AttributeStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.milvus import open_milvus
 from analytics.recognition.service import Recognition, open_lists
@@ -39,6 +40,7 @@ from infra.root.app import ApiContext, create_api
 from infra.root.sink import matcher_group, sink_group
 from infra.settings import (
     ApiSettings,
+    AttributeSettings,
     ImageStoreSettings,
     BrokerSettings,
     CommonSettings,
@@ -164,6 +166,7 @@ async def serve() -> None:
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
         recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=image_store.samples,
         images=image_store.images,
+        attributes=AttributeStore(manager.redis, "selene:vm", AttributeSettings()),
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()

@@ -24,6 +24,7 @@ from analytics.images import routes as images_routes
 from analytics.images.samples import SampleStore
 from analytics.images.store import ImageStore
 from analytics.recognition import routes as recognition_routes
+from analytics.recognition.attributes import AttributeStore
 from analytics.recognition.service import Recognition
 from analytics.sdk import routes as sdk_routes
 from analytics.sdk.service import RemoteSdk
@@ -95,6 +96,7 @@ class ApiContext:
     previews: Previews | None = None  # None: the stream preview answers 45004
     samples: SampleStore | None = None  # None: no image store (samples answer 45004)
     images: ImageStore | None = None  # None: /images, /objects and /samples answer 45004
+    attributes: AttributeStore | None = None  # None: no temporary attributes (attributes answer 45004)
 
 
 def create_api(context: ApiContext) -> FastAPI:

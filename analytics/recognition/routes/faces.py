@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from uuid import UUID
 
@@ -9,11 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
 from analytics.recognition.face_store import FaceFilters
-from analytics.recognition.routes.deps import recognition
+from analytics.recognition.routes.deps import face_attributes, recognition
 from analytics.recognition.service import Recognition, face_not_found, to_face
 from infra.auth.access import access
 from infra.auth.authenticator import Principal
 from infra.http.deps import Page, PageSize, parse_list, reason, uuid_set
+from schemas.attributes import FaceFromAttribute
 from schemas.errors import BAD_QUERY, JSON_INVALID, SeleneError
 from schemas.faces import (
     Face,
@@ -56,6 +58,14 @@ class FaceQuery:
         )
 
 
+def _has_attribute(raw: bytes) -> bool:
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(parsed, dict) and "attribute" in parsed
+
+
 def _account(caller: Principal, account_id: UUID | None) -> UUID:
     (account,) = caller.readable(account_id)
     return account
@@ -64,12 +74,14 @@ def _account(caller: Principal, account_id: UUID | None) -> UUID:
 @router.post("/faces", status_code=201, response_model=FaceCreated, summary="Create a face from a photo or a descriptor",
              openapi_extra={"requestBody": {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}}})
 async def create_face(request: Request, caller: Principal = Caller, faces: Recognition = Faces) -> FaceCreated:
-    """JSON (``FaceCreate``: a raw or SDK-like descriptor, or a Base64 ``image``), or the photo itself as the
+    """JSON (``FaceCreate``: a raw or SDK-like descriptor, or a Base64 ``image``; or LUNA's ``attribute``:
+    ``{"attribute_id": ...}`` of a temporary attribute, or ``face_descriptors`` / ``basic_attributes`` with
+    their samples), or the photo itself as the
     body with an image content type and the face's fields as query parameters (``external_id``,
     ``user_data``, ``avatar``, ``list_id``, ``multiface_policy``). A photo must show one face (11038 for
     several unless ``multiface_policy=2``, 4003 for none)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    image = None
+    image, made = None, None
     try:
         if content_type in IMAGE_TYPES:
             image = await request.body()
@@ -80,12 +92,19 @@ async def create_face(request: Request, caller: Principal = Caller, faces: Recog
                 multiface_policy=int(query.get("multiface_policy", 0)),
             )
         else:
-            body = FaceCreate.model_validate_json(await request.body() or b"null")
+            raw = await request.body() or b"null"
+            if _has_attribute(raw):  # LUNA's face made of a temporary attribute or of external attribute data
+                made = FaceFromAttribute.model_validate_json(raw)
+            else:
+                body = FaceCreate.model_validate_json(raw)
     except ValidationError as exc:
         raise SeleneError(JSON_INVALID, reason(exc)) from None
     except ValueError as exc:
         raise SeleneError(BAD_QUERY, str(exc)) from None
-    face = await faces.create_face(caller.account_id, body, image)
+    if made is not None:
+        face = await face_attributes(request).create_face(caller.account_id, made)
+    else:
+        face = await faces.create_face(caller.account_id, body, image)
     return FaceCreated(face_id=face.face_id, url=f"/6/faces/{face.face_id}")
 
 

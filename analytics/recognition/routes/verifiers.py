@@ -12,13 +12,14 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from analytics.images.samples import SampleStore
-from analytics.recognition.routes.deps import recognition
+from analytics.recognition.routes.deps import attribute_store, recognition
 from analytics.recognition.service import Recognition
 from analytics.recognition.similarity import pairwise
 from analytics.recognition.verification import (
     DescriptorInput,
     Input,
     VerificationRun,
+    candidate_attributes,
     candidate_events,
     candidate_faces,
 )
@@ -149,7 +150,7 @@ async def verify(
     request: Request, verifier_id: UUID,
     face_ids: str | None = Query(None, description="Comma-separated face ids."),
     event_ids: str | None = Query(None, description="Comma-separated event ids: their face descriptors."),
-    attribute_ids: str | None = Query(None, description="Not available: temporary attributes are not served (12012)."),
+    attribute_ids: str | None = Query(None, description="Comma-separated temporary attribute ids."),
     external_ids: str | None = Query(None, description="Comma-separated external ids: their faces."),
     image_type: int = Query(0, ge=0, le=1, description="0: a photo; 1: a face warp."),
     use_exif_info: int = Query(1, ge=0, le=1),
@@ -158,21 +159,21 @@ async def verify(
 ) -> VerificationResponse:
     """The body: a photo (``image/*``, ``image/x-*-base64``), several in ``multipart/form-data``, JSON
     ``{"images": [{"image": "<Base64>"}]}``, or a descriptor (``application/x-sdk-descriptor`` and its
-    ``-base64`` form). Exactly one candidate set: ``face_ids``, ``external_ids`` or ``event_ids`` (events by
-    their face descriptor); ``attribute_ids`` answer 12012 (temporary attributes are not served). Each
-    detected face gets ``verifications``: per candidate its ``similarity`` and ``status`` (similarity
-    greater than the verifier's ``verification_threshold``)."""
+    ``-base64`` form). Exactly one candidate set: ``face_ids``, ``external_ids``, ``event_ids`` or
+    ``attribute_ids`` (events and temporary attributes by their face descriptor). Each detected face gets
+    ``verifications``: per candidate its ``similarity`` and ``status`` (similarity greater than the
+    verifier's ``verification_threshold``)."""
     sets = {"face_ids": face_ids, "event_ids": event_ids, "attribute_ids": attribute_ids, "external_ids": external_ids}
     given = [name for name, value in sets.items() if value]
     if len(given) != 1:
         raise SeleneError(BAD_QUERY, "give exactly one of " + ", ".join(sets))
-    if given[0] == "attribute_ids":
-        raise SeleneError(BAD_QUERY, "attribute_ids: temporary attributes are not served by this deployment")
     candidate_ids, candidate_external_ids = _ids("face_ids", face_ids, UUID), _ids("external_ids", external_ids, str)
-    candidate_event_ids = _ids("event_ids", event_ids, UUID)
+    event_list, attribute_list = _ids("event_ids", event_ids, UUID), _ids("attribute_ids", attribute_ids, UUID)
     verifier = await verifier_of(open_verifiers(faces), verifier_id, caller.readable())
-    if candidate_event_ids is not None:
-        candidates = await candidate_events(faces, caller.account_id, candidate_event_ids)
+    if event_list is not None:
+        candidates = await candidate_events(faces, caller.account_id, event_list)
+    elif attribute_list is not None:
+        candidates = await candidate_attributes(attribute_store(request), caller.account_id, attribute_list)
     else:
         candidates = await candidate_faces(faces, caller.account_id, candidate_ids, candidate_external_ids)
     inputs = _inputs(request.headers.get("content-type", ""), await request.body())

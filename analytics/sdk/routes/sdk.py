@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from analytics.sdk.images import BASE64_TYPES, IMAGE_TYPES, InputImage, parse_images
 from analytics.sdk.service import RemoteSdk, SdkRequest
 from schemas.errors import (
+    BAD_INPUT_DATA,
     BAD_QUERY,
     ESTIMATOR_NOT_INITIALIZED,
     SERVICE_UNAVAILABLE,
@@ -43,7 +44,10 @@ Sdk = Depends(remote_sdk)
 
 
 async def _images(request: Request) -> list[InputImage]:
-    return parse_images(request.headers.get("content-type", ""), await request.body())
+    images = parse_images(request.headers.get("content-type", ""), await request.body())
+    if any(image.face_boxes is not None for image in images):  # refused, never silently ignored
+        raise SeleneError(BAD_INPUT_DATA, "face_bounding_boxes are accepted by /6/detector only")
+    return images
 
 
 class SdkQuery:

@@ -21,6 +21,7 @@ from streams.models.estimators.quality import Quality, quality
 from streams.models.estimators.registry import require
 from streams.models.estimators.warp import (
     FACE_TEMPLATE,
+    FACE_TEMPLATE_BOX,
     FACE_WARP_SIZE,
     body_warp,
     face_warp,
@@ -98,7 +99,7 @@ class EstimatorEngine:
         results = [ImageEstimation() for _ in images]
         if wanted.faces:
             for result, image, faces in zip(results, images, self._find_faces(images, wanted.image_type)):
-                result.faces = self._estimate_faces(image, faces, wanted.estimators)
+                result.faces = self._estimate_faces(image, faces, wanted.estimators, wanted.image_type)
         if wanted.bodies or "people_count" in wanted.estimators:
             bodies = ([[BodyBox(np.array([0, 0, i.shape[1], i.shape[0]], np.float32), 1.0)] for i in images]
                       if wanted.image_type == 2 else self.detectors.bodies(images))
@@ -121,7 +122,8 @@ class EstimatorEngine:
                                   FACE_TEMPLATE * scale)])
         return found
 
-    def _estimate_faces(self, image: np.ndarray, faces: list[FaceBox], wanted: frozenset[str]) -> list[FaceEstimation]:
+    def _estimate_faces(self, image: np.ndarray, faces: list[FaceBox], wanted: frozenset[str],
+                        image_type: int = 0) -> list[FaceEstimation]:
         estimations = [FaceEstimation(face) for face in faces]
         if not faces:
             return estimations
@@ -144,7 +146,11 @@ class EstimatorEngine:
         if "face_descriptor" in wanted:
             if self._faces is None:
                 self._faces = FaceExtractor(self.settings)
-            boxes = np.stack([f.box for f in faces])
+            if image_type == 1:  # a warp's box is the whole warp; the descriptor wants the face's own
+                scale = np.tile(np.array([image.shape[1], image.shape[0]], np.float32) / FACE_WARP_SIZE, 2)
+                boxes = np.stack([FACE_TEMPLATE_BOX * scale for _ in faces])
+            else:
+                boxes = np.stack([f.box for f in faces])
             points5 = np.stack([f.landmarks5 for f in faces])
             for e, vector in zip(estimations, self._faces.describe(image, boxes, points5)):
                 e.descriptor = vector

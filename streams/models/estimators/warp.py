@@ -13,6 +13,11 @@ BODY_WARP_SIZE = (128, 250)  # width, height
 _ARCFACE = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655],
                      [70.7299, 92.2041]], np.float32)
 FACE_TEMPLATE = (_ARCFACE - 56.0) * 1.674 + FACE_WARP_SIZE / 2
+# The box a face detector draws around a warp's face: 2.3 eye distances wide, centred on the landmarks.
+# dlib's shape predictor (trained on detector boxes) aligns badly on the whole 250 px warp: the
+# descriptor of a warp was up to 0.73 from its photo's with the whole warp as the box, 0.06 with this.
+_EYES = float(np.linalg.norm(FACE_TEMPLATE[1] - FACE_TEMPLATE[0]))
+FACE_TEMPLATE_BOX = np.concatenate([FACE_TEMPLATE.mean(0) - 1.15 * _EYES, FACE_TEMPLATE.mean(0) + 1.15 * _EYES])
 
 
 def face_warp_transform(landmarks5: np.ndarray) -> np.ndarray:

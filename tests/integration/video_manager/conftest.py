@@ -24,6 +24,7 @@ from analytics.events.chdb_warehouse import ChdbWarehouse
 from analytics.images.backend import open_image_store
 from analytics.events.luna_event_store import LunaEventStore
 from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
+from analytics.recognition.attributes import AttributeStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.service import Recognition, open_lists
 from analytics.sdk.service import RemoteSdk
@@ -109,6 +110,7 @@ async def start_manager(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
         recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=image_store.samples,
         images=image_store.images,
+        attributes=AttributeStore(parts.redis, prefix),
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(

@@ -124,7 +124,7 @@ async def test_policies_selene_cannot_honour_are_refused(vm: Manager, policies: 
 
 
 async def test_luna_example_verifier_is_refused_only_for_its_mask_flag(vm: Manager) -> None:
-    """003's own example asks for masks (no model here) and attribute storage (not served)."""
+    """003's own example asks for masks: no model here."""
     luna = {"verification_threshold": 0.5, "detect_policy": {"estimate_mask": 1},
             "extract_policy": {"extract_basic_attributes": 0}, "storage_policy": {"face_sample_policy": {"store_sample": 1}}}
     response = await vm.http.post("/6/verifiers", json={"description": "new verifier", "policies": luna}, headers=vm.admin)
@@ -231,6 +231,25 @@ async def test_a_photo_is_verified_against_events(vm: Manager, people: dict[str,
     assert foreign.status_code == 404 and foreign.json()["error_code"] == 11020
 
 
+async def test_a_photo_is_verified_against_temporary_attributes(vm: Manager, people: dict[str, str]) -> None:
+    """A temporary attribute made of Roxanne's descriptor (``POST /6/attributes``) is a candidate too."""
+    face = (await vm.http.get(f"/6/faces/{people['roxanne']}", params={"targets": "face_descriptor"}, headers=vm.admin)).json()
+    created = await vm.http.post("/6/attributes", json={"face_descriptors": [face["descriptor"]]}, headers=vm.admin)
+    assert created.status_code == 201, created.text
+    attribute_id = created.json()["attribute_id"]
+    verifier_id = await create_verifier(vm, {"detect_policy": {"multiface_policy": 2}})
+    [image] = results(await verify(vm, verifier_id, photo("megamind_frame12.jpg"), {"attribute_ids": attribute_id}))
+    [detection] = image["detections"]["face_detections"]
+    [verification] = detection["verifications"]
+    assert verification["attribute"] == {"attribute_id": attribute_id} and verification["status"] is True
+    [image] = results(await verify(vm, verifier_id, photo("astronaut.jpg"), {"attribute_ids": attribute_id}))
+    assert image["detections"]["face_detections"][0]["verifications"][0]["status"] is False
+    stranger = await new_account(vm)
+    own = await create_verifier(vm, headers=stranger)
+    foreign = await verify(vm, own, photo("astronaut.jpg"), {"attribute_ids": attribute_id}, headers=stranger)
+    assert foreign.status_code == 404 and foreign.json()["error_code"] == 11020
+
+
 async def test_bad_requests_get_luna_codes(vm: Manager, people: dict[str, str]) -> None:
     verifier_id = await create_verifier(vm)
     jpeg = photo("astronaut.jpg")
@@ -246,7 +265,7 @@ async def test_bad_requests_get_luna_codes(vm: Manager, people: dict[str, str]) 
     both = {"face_ids": people["roxanne"], "external_ids": "roxanne"}
     assert await code(await verify(vm, verifier_id, jpeg, both)) == (400, 12012)
     assert await code(await verify(vm, verifier_id, jpeg, {"event_ids": str(uuid.uuid4())})) == (404, 11020)
-    assert await code(await verify(vm, verifier_id, jpeg, {"attribute_ids": str(uuid.uuid4())})) == (400, 12012)
+    assert await code(await verify(vm, verifier_id, jpeg, {"attribute_ids": str(uuid.uuid4())})) == (404, 11020)
     assert await code(await verify(vm, verifier_id, jpeg, {"face_ids": people["roxanne"]}, "text/plain")) == (400, 12017)
     too_many = ",".join(str(uuid.uuid4()) for _ in range(1001))
     assert await code(await verify(vm, verifier_id, jpeg, {"face_ids": too_many})) == (400, 12012)
