@@ -76,6 +76,7 @@ class TokenPermissions(Body):
     object: Rights = Field(default_factory=Rights, description="Objects (/objects): creation, view, deletion.")
     attribute: Rights = Field(default_factory=Rights, description="Temporary attributes; extracting needs creation.")
     handler: Rights = Field(default_factory=Rights, description="Handlers (generating events needs handler view).")
+    verifier: Rights = Field(default_factory=Rights, description="Verifiers; verifying needs verifier view.")
 
     @classmethod
     def full(cls) -> TokenPermissions:
@@ -93,6 +94,7 @@ class TokenPermissions(Body):
             object=list(ALL_RIGHTS),
             attribute=list(ALL_RIGHTS),
             handler=list(ALL_RIGHTS),
+            verifier=list(ALL_RIGHTS),
         )
 
 

@@ -32,6 +32,7 @@ from analytics.recognition.face_store import (
     metric,
 )
 from schemas.descriptors import DESCRIPTOR_VERSIONS, DescriptorKind
+from schemas.errors import SERVICE_UNAVAILABLE, SeleneError
 from schemas.faces import EventCandidateFilters, EventMatch
 from schemas.luna_events import MAX_TAGS, LunaEvent
 
@@ -168,30 +169,46 @@ class EventDescriptorStore(DescriptorCollections):
 
 @dataclass
 class EventArchive:
-    """Events kept together: the warehouse holds the event, Milvus its face descriptor for matching."""
+    """Events kept together: the warehouse holds the event, Milvus its face descriptor (``faces``) and,
+    with ``bodies`` (a ``kind="body"`` store), its body descriptor, for matching."""
 
     store: LunaEventStore
     faces: EventDescriptorStore
+    bodies: EventDescriptorStore | None = None
+
+    def descriptors(self, kind: DescriptorKind) -> EventDescriptorStore:
+        """The event descriptors of ``kind``; 45004 for bodies when this archive keeps none."""
+        if kind == "face":
+            return self.faces
+        if self.bodies is None:
+            raise SeleneError(SERVICE_UNAVAILABLE, "event body store", "this API keeps no event body descriptors")
+        return self.bodies
 
     async def save(self, events: list[LunaEvent]) -> None:
         """Store events, idempotent on event_id. Descriptors go first and are taken back if the warehouse
         refuses the events, so no descriptor matches an event that was never stored."""
-        await self.faces.upsert(events)
+        stores = [self.faces] + ([self.bodies] if self.bodies is not None else [])
+        for descriptors in stores:
+            await descriptors.upsert(events)
         try:
             await self.store.save(events)
         except BaseException:
             await self.faces.delete([e.event_id for e in events if e.face_descriptor is not None])
+            if self.bodies is not None:
+                await self.bodies.delete([e.event_id for e in events if e.body_descriptor is not None])
             raise
 
-    async def vector(self, account_id: UUID, event_id: UUID) -> tuple[int, list[float]] | None:
-        return await self.faces.vector(account_id, event_id)
+    async def vector(self, account_id: UUID, event_id: UUID, kind: DescriptorKind = "face") -> tuple[int, list[float]] | None:
+        return await self.descriptors(kind).vector(account_id, event_id)
 
     async def match(
         self, account_id: UUID, version: int, vectors: Sequence[Sequence[float]], filters: EventCandidateFilters,
         limit: int, threshold: float,
     ) -> list[list[EventMatch]]:
-        """Per reference vector, the best candidate events in LUNA's event shape."""
-        hits = await self.faces.search(account_id, version, vectors, filters, limit, threshold)
+        """Per reference vector, the best candidate events in LUNA's event shape (the descriptors of the
+        kind of ``version``)."""
+        hits = await self.descriptors(DESCRIPTOR_VERSIONS[version].kind).search(
+            account_id, version, vectors, filters, limit, threshold)
         ids = sorted({event_id for per_vector in hits for event_id, _ in per_vector})
         found = await self.store.list(LunaEventFilters(event_ids=ids), {account_id}, 1, max(len(ids), 1)) if ids else []
         events = {e["event_id"]: e for e in found}

@@ -7,6 +7,10 @@ It runs where the face store is (the API process in embedded mode: Milvus Lite a
 file) and reads ``selene.descriptors`` in its own consumer group. Delivery is at-least-once: offsets are
 committed after the results are sent, and both results carry the same deterministic id
 (``uuid5(event_id, "match")``) and content, so a replay replaces rather than duplicates them.
+
+With an event archive, each track with body descriptors is also saved as a LUNA event with its body
+descriptor (``bodies.track_event``; idempotent on event_id: a replay keeps one event), so
+``/6/matcher/bodies`` and ``/6/events`` find the people human tracking has seen.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import logging
 import uuid
 
+from analytics.recognition.bodies import track_event
+from analytics.recognition.event_descriptors import EventArchive
 from analytics.recognition.face_store import FaceStore
 from infra.consumer import ConsumerService, Received
 from infra.logs import for_stream
@@ -91,19 +97,26 @@ class TrackMatcher(ConsumerService):
 
     name = PROCESSOR
 
-    def __init__(self, bootstrap: str, group_id: str, store: FaceStore, settings: MatcherSettings | None = None) -> None:
+    def __init__(self, bootstrap: str, group_id: str, store: FaceStore, settings: MatcherSettings | None = None,
+                 events: EventArchive | None = None) -> None:
         super().__init__(bootstrap, group_id, {DESCRIPTORS.name: TrackDescriptors}, settings or MatcherSettings())
         self.store = store
+        self.events = events
 
     async def handle(self, topic: str, received: list[Received]) -> None:
-        # Match the whole batch before publishing anything: a store outage then re-sends nothing.
+        # Store and match the whole batch before publishing anything: a store outage then re-sends nothing.
         found = []
         for _, track in received:
             assert isinstance(track, TrackDescriptors)
+            await self.save_body(track)
             found.append((track, await match_track(self.store, track)))
         for track, matches in found:
             if matches:
                 await self._publish(track, matches)
+
+    async def save_body(self, track: TrackDescriptors) -> None:
+        if self.events is not None and (event := track_event(track)) is not None:
+            await self.events.save([event])
 
     async def _publish(self, track: TrackDescriptors, matches: list[ListMatch]) -> None:
         assert self._producer is not None

@@ -159,9 +159,10 @@ async def serve() -> None:
     results = LiveResults(broker.bootstrap, manager.manager, manager_settings, api.ws_queue_size)
     await results.start()
     faces = FaceStore(milvus, MilvusSettings())
-    events = EventArchive(LunaEventStore(warehouse), EventDescriptorStore(milvus, MilvusSettings()))
+    events = EventArchive(LunaEventStore(warehouse), EventDescriptorStore(milvus, MilvusSettings()),
+                          EventDescriptorStore(milvus, MilvusSettings(), kind="body"))
     recognition = Recognition(faces, open_lists(manager.redis), events)
-    matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, MatcherSettings())
+    matcher = TrackMatcher(broker.bootstrap, matcher_group(WorkerSettings()), faces, MatcherSettings(), events)
     matcher_task = asyncio.create_task(_keep_running(Service("matcher", matcher.start, matcher.wait, matcher.stop)))
     image_store = open_image_store(ImageStoreSettings(), common.data_dir)
     await image_store.start()

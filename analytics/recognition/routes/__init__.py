@@ -2,6 +2,7 @@
 
 from analytics.recognition.routes import (
     attributes,
+    bodies,
     detector,
     events_raw,
     face_attributes,
@@ -10,9 +11,10 @@ from analytics.recognition.routes import (
     handlers,
     lists,
     matcher,
+    verifiers,
 )
 from infra.http.mount import Mount
 
 MOUNTS = (Mount(faces.router), Mount(lists.router), Mount(matcher.router), Mount(events_raw.router),
-          Mount(detector.router), Mount(attributes.router), Mount(face_attributes.router),
-          Mount(handlers.router), Mount(handler_events.router))
+          Mount(detector.router), Mount(attributes.router), Mount(face_attributes.router), Mount(bodies.router),
+          Mount(verifiers.router), Mount(handlers.router), Mount(handler_events.router))

@@ -1,5 +1,5 @@
 """LUNA's "save event": ``POST /6/events/raw`` stores events built outside Selene (the shape of a handler's
-output event). Their face descriptors go to Milvus, so saved events are matching candidates at once.
+output event). Their face and body descriptors go to Milvus, so saved events are matching candidates at once.
 
 It lives with recognition, not events, because it writes Milvus too: recognition may import events,
 never the other way round."""
@@ -51,7 +51,8 @@ async def save_events(
 ) -> SavedEvent | SavedEvents:
     """LUNA's save-event body (one event), or ``{"events": [...]}``. Face descriptors
     (``face_attributes.descriptor`` raw with its version, or ``sdk_descriptor``) make the event a candidate
-    of ``POST /6/matcher/faces`` with ``"origin": "events"``. Saved before the answer (201)."""
+    of ``POST /6/matcher/faces`` with ``"origin": "events"``, body descriptors (``body_attributes``) one of
+    ``POST /6/matcher/bodies``. Saved before the answer (201)."""
     archive = faces.archive()
     raws = body.events if isinstance(body, RawEvents) else [body]
     now = datetime.now(UTC)

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends
 
 from analytics.recognition.routes.deps import recognition
 from analytics.recognition.service import Recognition
+from analytics.recognition.similarity import pairwise
 from infra.auth.access import access
 from infra.auth.authenticator import Principal
 from schemas.descriptor_formats import common_version, decode_descriptor
-from schemas.descriptors import DESCRIPTOR_VERSIONS, similarity
 from schemas.faces import (
     FaceMatchRequest,
     RawCandidateMatch,
@@ -46,15 +46,10 @@ async def match_raw(body: RawMatchRequest, caller: Principal = Matcher) -> RawMa
     references = [decode_descriptor(e.data) for e in body.references]
     candidates = [decode_descriptor(e.data) for e in body.candidates]
     version = common_version(v for v, _ in references + candidates)
-    refs, cands = np.stack([v for _, v in references]), np.stack([v for _, v in candidates])
-    if DESCRIPTOR_VERSIONS[version].metric == "euclidean":
-        distances = np.linalg.norm(refs[:, None, :] - cands[None, :, :], axis=2)
-    else:
-        norms = np.linalg.norm(refs, axis=1)[:, None] * np.linalg.norm(cands, axis=1)[None, :]
-        distances = 1.0 - refs @ cands.T / np.maximum(norms, 1e-12)  # cosine distance
+    scores = pairwise(np.stack([v for _, v in references]), np.stack([v for _, v in candidates]), version)
     matches = []
     for i, reference in enumerate(body.references):
-        scored = [(body.candidates[j].id, similarity(float(distances[i, j]), version)) for j in range(len(candidates))]
+        scored = [(body.candidates[j].id, float(scores[i, j])) for j in range(len(candidates))]
         scored.sort(key=lambda pair: -pair[1])
         matches.append(RawReferenceMatches(
             reference_id=reference.id,

@@ -110,7 +110,8 @@ async def start_manager(
     recognition = None
     if milvus is not None:
         collections = MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_")
-        events = EventArchive(LunaEventStore(warehouse), EventDescriptorStore(milvus, collections))
+        events = EventArchive(LunaEventStore(warehouse), EventDescriptorStore(milvus, collections),
+                              EventDescriptorStore(milvus, collections, kind="body"))
         recognition = Recognition(FaceStore(milvus, collections), open_lists(parts.redis, prefix), events)
     previews = Previews(broker.bootstrap)
     image_store = open_image_store(ImageStoreSettings(root=Path(tempfile.mkdtemp(prefix="selene-images-"))), Path("."))
