@@ -17,49 +17,13 @@ from pydantic import Field
 from schemas.base import Body
 from schemas.detector import FilteredDetections
 from schemas.errors import ErrorBody
+from schemas.handlers import EstimateDeepfake, EstimateFaceOcclusion, EstimateLiveness, FaceQualityPolicy
 from schemas.recognition import DEFAULT_MATCH_THRESHOLD
 from schemas.sdk import FaceDetection
 
 DEFAULT_VERIFICATION_THRESHOLD = DEFAULT_MATCH_THRESHOLD
 Flag = Literal[0, 1]
 Angle = float | None
-
-
-class LivenessPolicy(Body):
-    """``detect_policy.estimate_liveness`` (no model here: ``estimate`` 1 is refused)."""
-
-    estimate: Flag = 0
-    liveness_threshold: float = Field(0.5, ge=0, le=1)
-    quality_threshold: float = Field(0.5, ge=0, le=1)
-
-
-class DeepfakePolicy(Body):
-    """``detect_policy.estimate_deepfake`` (no model here: ``estimate`` 1 is refused)."""
-
-    estimate: Flag = 0
-    mode: Literal[1, 2] = 2
-    real_threshold: float = Field(0.5, ge=0, le=1)
-
-
-class FaceOcclusionPolicy(Body):
-    """``detect_policy.estimate_face_occlusion`` (no model here: ``estimate`` 1 is refused)."""
-
-    estimate: Flag = 0
-    occlusion_threshold: float = Field(0.07, ge=0, le=1)
-    forehead_threshold: float = Field(0.2, ge=0, le=1)
-    eye_threshold: float = Field(0.15, ge=0, le=1)
-    nose_threshold: float = Field(0.2, ge=0, le=1)
-    mouth_threshold: float = Field(0.15, ge=0, le=1)
-    lower_face_threshold: float = Field(0.2, ge=0, le=1)
-    hair_occlusion_threshold: float = Field(0.15, ge=0, le=1)
-
-
-class FaceQualityPolicy(Body):
-    """``detect_policy.face_quality``: ISO checks; ``estimate`` 1 is refused in verifiers."""
-
-    estimate: Flag = 0
-    filter: Flag = 0
-    checks: dict[str, Any] = Field(default_factory=dict, description="LUNA's ISO checks with their thresholds.")
 
 
 class VerifierDetectPolicy(Body):
@@ -78,9 +42,9 @@ class VerifierDetectPolicy(Body):
     estimate_glasses: Flag = 0
     estimate_quality: Flag = 0
     extract_exif: Flag = 0
-    estimate_liveness: LivenessPolicy = Field(default_factory=LivenessPolicy)
-    estimate_deepfake: DeepfakePolicy = Field(default_factory=DeepfakePolicy)
-    estimate_face_occlusion: FaceOcclusionPolicy = Field(default_factory=FaceOcclusionPolicy)
+    estimate_liveness: EstimateLiveness = Field(default_factory=EstimateLiveness)
+    estimate_deepfake: EstimateDeepfake = Field(default_factory=EstimateDeepfake)
+    estimate_face_occlusion: EstimateFaceOcclusion = Field(default_factory=EstimateFaceOcclusion)
     face_quality: FaceQualityPolicy = Field(default_factory=FaceQualityPolicy)
     pitch_threshold: Angle = Field(None, ge=0, le=180, description="Faces turned further (degrees) are filtered out.")
     roll_threshold: Angle = Field(None, ge=0, le=180)
@@ -98,7 +62,7 @@ class VerifierExtractPolicy(Body):
     fd_score_threshold: float = Field(0.0, ge=0, le=1, description="Selene's descriptors have no score: only 0.")
 
 
-class AttributePolicy(Body):
+class VerifierAttributePolicy(Body):
     """``storage_policy.attribute_policy``."""
 
     store_attribute: Flag = Field(0, description="Verifications store no temporary attributes yet: only 0.")
@@ -115,7 +79,7 @@ class FaceSamplePolicy(Body):
 class VerifierStoragePolicy(Body):
     """What a verification stores: face samples (temporary attributes not yet)."""
 
-    attribute_policy: AttributePolicy = Field(default_factory=AttributePolicy)
+    attribute_policy: VerifierAttributePolicy = Field(default_factory=VerifierAttributePolicy)
     face_sample_policy: FaceSamplePolicy = Field(default_factory=FaceSamplePolicy)
 
 
