@@ -278,6 +278,9 @@ class TasksSettings(BaseSettings):
         None, description="Run a task worker inside the API; unset: when Milvus is Lite (one process per file).",
     )
     schedule_interval: float = Field(1.0, gt=0, description="How often the API checks the schedules, seconds.")
+    store_prefix: str = Field(
+        "selene:vm", min_length=1, description="Redis key prefix of the task store and face lists (the API's registry's)."
+    )
     metrics_port: int = Field(9104, ge=0, le=65535, description="Prometheus port of `selene tasks-worker` (0: off).")
 
 

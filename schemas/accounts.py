@@ -69,6 +69,7 @@ class TokenPermissions(Body):
     event: Rights = Field(default_factory=list, description="General events: save, view, delete.")
     face: Rights = Field(default_factory=list, description="Faces; matching needs face view.")
     list: Rights = Field(default_factory=list, description="Lists of faces.")
+    task: Rights = Field(default_factory=list, description="Tasks and task schedules.")
 
     @classmethod
     def full(cls) -> TokenPermissions:
@@ -80,6 +81,7 @@ class TokenPermissions(Body):
             event=list(ALL_RIGHTS),
             face=list(ALL_RIGHTS),
             list=list(ALL_RIGHTS),
+            task=list(ALL_RIGHTS),
         )
 
 

@@ -37,7 +37,7 @@ from schemas.errors import (
     SeleneError,
 )
 
-ObjectKind = Literal["video_stream", "video_group", "video_analytic", "video_agent", "event", "face", "list"]
+ObjectKind = Literal["video_stream", "video_group", "video_analytic", "video_agent", "event", "face", "list", "task"]
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _CACHE_SECONDS = 10.0
 _RIGHT_OF_METHOD: dict[str, Right] = {

@@ -25,6 +25,8 @@ from analytics.recognition import routes as recognition_routes
 from analytics.recognition.service import Recognition
 from analytics.sdk import routes as sdk_routes
 from analytics.sdk.service import RemoteSdk
+from analytics.tasks import routes as tasks_routes
+from analytics.tasks.api import TaskServices
 from infra.auth import routes as auth_routes
 from infra.auth.authenticator import Authenticator
 from infra.health import HealthMonitor
@@ -67,6 +69,7 @@ SERVICE_MOUNTS: tuple[Mount, ...] = (
     *recognition_routes.MOUNTS,
     *sdk_routes.MOUNTS,
     *videosdk.MOUNTS,
+    *tasks_routes.MOUNTS,
 )
 _COMPONENTS = ("selene", "faust-streaming", "aiokafka", "av", "chdb", "pymilvus", "redis", "fastapi", "onnxruntime")
 
@@ -91,6 +94,7 @@ class ApiContext:
     sdk: RemoteSdk | None = None  # None: /sdk and /iso answer 45004
     previews: Previews | None = None  # None: the stream preview answers 45004
     samples: SampleStore | None = None  # None: no image store (samples answer 45004)
+    tasks: TaskServices | None = None  # None: no tasks service (tasks answer 45004)
 
 
 def create_api(context: ApiContext) -> FastAPI:
