@@ -363,7 +363,7 @@ ScheduledTask = Annotated[
 class ScheduleTrigger(Body):
     """When a schedule fires: a cron expression in UTC or the server's local time."""
 
-    cron: str = Field(min_length=9, max_length=128, description="Five cron fields (minute hour day month weekday).")
+    cron: str = Field(min_length=9, max_length=128, description="Five cron fields (minute hour day month weekday); a sixth, seconds, is Selene's extension.")
     cron_timezone: Literal["utc", "local"] = "utc"
 
 
@@ -413,3 +413,4 @@ class SubtaskMessage(Message):
     subtask_id: int = Field(ge=1)
     index: int = Field(ge=0)
     task_type: TaskType
+    namespace: str = Field("selene:vm", description="The task store's key prefix: workers skip other deployments' subtasks.")

@@ -35,7 +35,8 @@ def next_run(trigger: ScheduleTrigger, after: datetime) -> datetime:
 
 
 def check_cron(trigger: ScheduleTrigger) -> None:
-    if len(trigger.cron.split()) != 5 or not croniter.is_valid(trigger.cron):
+    """LUNA's five fields; a sixth, seconds (croniter's convention), is Selene's extension for short periods."""
+    if len(trigger.cron.split()) not in (5, 6) or not croniter.is_valid(trigger.cron):
         raise SeleneError(JSON_PATH_INVALID, "trigger.cron", f"{trigger.cron!r} is not a cron expression of five fields")
 
 

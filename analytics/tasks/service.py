@@ -55,7 +55,8 @@ class Tasks:
             description=description, schedule_id=schedule_id,
         )
         await self.store.add_task(task, subtasks)
-        messages = [SubtaskMessage(task_id=task_id, subtask_id=s.subtask_id, index=s.index, task_type=task_type) for s in subtasks]
+        messages = [SubtaskMessage(task_id=task_id, subtask_id=s.subtask_id, index=s.index, task_type=task_type,
+                                   namespace=self.store.store.prefix) for s in subtasks]
         try:
             await self.publisher.publish(messages)
         except Exception as exc:  # noqa: BLE001 - the broker is away: the task fails with LUNA's 28000

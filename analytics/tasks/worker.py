@@ -42,6 +42,8 @@ class TaskWorker(ConsumerService):
             await self.run_subtask(message)
 
     async def run_subtask(self, message: SubtaskMessage) -> None:
+        if message.namespace != self.store.store.prefix:
+            return  # another deployment's subtask on a shared broker
         task = await self.store.task(message.task_id)
         if task is None:
             return  # deleted

@@ -26,6 +26,9 @@ from analytics.images.samples import SampleStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.service import Recognition, open_lists
 from analytics.sdk.service import RemoteSdk
+from analytics.tasks.api import TaskServices
+from analytics.tasks.resources import Resources
+from analytics.tasks.store import TaskStore
 from infra.health import HealthMonitor
 from infra.lifecycle import stop_within
 from infra.process import free_port
@@ -36,6 +39,7 @@ from infra.settings import (
     ManagerSettings,
     MilvusSettings,
     RedisSettings,
+    TasksSettings,
 )
 from schemas.agents import AgentAnnouncement, AgentMessage, StreamReport
 from schemas.commands import StreamCommand
@@ -62,6 +66,7 @@ class Manager:
     url: str
     previews: Previews
     admin: dict[str, str] = field(default_factory=lambda: basic(*ADMIN))
+    context: ApiContext | None = None
 
     async def create_stream(self, analytics: tuple[str, ...] = ("people_count",), **extra: Any) -> str:
         body = {"data": {"type": "videofile", "reference": "file:///video.mp4"}, "analytics": [{"name": a} for a in analytics], **extra}
@@ -86,7 +91,7 @@ async def new_account(vm: Manager, account_type: str = "user") -> dict[str, str]
 
 async def start_manager(
     redis_server: RedisSettings, broker: BrokerSettings, warehouse: ChdbWarehouse, prefix: str,
-    settings: ManagerSettings = FAST, milvus: Any = None,
+    settings: ManagerSettings = FAST, milvus: Any = None, images_root: Path | None = None,
 ) -> tuple[Manager, Callable[[], Any]]:
     """With a Milvus client, faces, lists and matching are served too (collections under ``prefix``)."""
     parts = ManagerParts(redis_server.url, broker.bootstrap, settings, prefix=prefix)
@@ -98,11 +103,17 @@ async def start_manager(
         store = FaceStore(milvus, MilvusSettings(collection_prefix=prefix.replace(":", "_") + "_"))
         recognition = Recognition(store, open_lists(parts.redis, prefix))
     previews = Previews(broker.bootstrap)
-    samples = SampleStore(LocalDiskStorage(Path(tempfile.mkdtemp(prefix="selene-images-"))))
+    storage = LocalDiskStorage(images_root or Path(tempfile.mkdtemp(prefix="selene-images-")))
+    samples = SampleStore(storage)
     await samples.start()
+    tasks = None
+    if recognition is not None:  # the tasks service over the same stores; workers are the tests' own
+        task_res = Resources(recognition, storage, TaskStore(parts.redis, prefix), TasksSettings(schedule_interval=0.2))
+        tasks = TaskServices.build(task_res, broker.bootstrap)
+        await tasks.start()
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
-        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples,
+        recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples, tasks=tasks,
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
@@ -120,13 +131,15 @@ async def start_manager(
         await stop_within("api", 10, serving)
         await stop_within("live results", 10, results.stop())
         await stop_within("previews", 10, previews.stop())
+        if tasks is not None:
+            await stop_within("tasks", 10, tasks.stop())
         await parts.stop()
         if recognition is not None:
             recognition.close()
         if context.sdk is not None:
             context.sdk.close()
 
-    return Manager(http, parts, url, previews), stop
+    return Manager(http, parts, url, previews, context=context), stop
 
 
 @pytest.fixture(scope="module")
