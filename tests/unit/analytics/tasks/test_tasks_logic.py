@@ -51,10 +51,10 @@ def test_roc_of_a_perfect_and_an_imperfect_markup() -> None:
     assert [t["hit_probability"] for t in result["top_n"]] == [1.0, 1.0]
     # One positive pair (b, b: 0.25) below two negatives (0.3, 0.35): AUC = 6/8 by counting.
     s[2, 3] = s[3, 2] = 0.25
-    worse = roc(s, labels, RocContent(markup=[{"face_id": uuid4(), "label": lab} for lab in labels], limit=2))
+    worse = roc(s, labels, RocContent(markup=[{"face_id": uuid4(), "label": lab} for lab in labels], limit=3))
     assert worse["auc"] == pytest.approx(6 / 8)
-    # Face 3's most similar face is now face 1 (0.35, label a): a top-1 miss, a top-2 hit; face 2 still hits.
-    assert [t["hit_probability"] for t in worse["top_n"]] == [0.75, 1.0]
+    # Face 3's two most similar faces are now faces 1 and 0 (0.35, 0.3, label a): its first hit is at top 3.
+    assert [t["hit_probability"] for t in worse["top_n"]] == [0.75, 0.75, 1.0]
     with pytest.raises(SeleneError):
         roc(s, ["a", "b", "c", "d"], RocContent(markup=[{"face_id": uuid4(), "label": i} for i in range(4)]))
 
