@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import IntEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import Field, model_validator
@@ -353,11 +353,12 @@ class ScheduledRoc(Body):
     description: str = Field("", max_length=MAX_DESCRIPTION)
 
 
-ScheduledTask = Annotated[
+# A plain union (anyOf): task_type's constant tells the branches apart, and schema-driven clients and fuzzers
+# generate anyOf bodies where a oneOf with a discriminator defeats them.
+ScheduledTask = (
     ScheduledGc | ScheduledExporter | ScheduledLinker | ScheduledCrossMatch | ScheduledClustering
-    | ScheduledReporter | ScheduledRoc,
-    Field(discriminator="task_type"),
-]
+    | ScheduledReporter | ScheduledRoc
+)
 
 
 class ScheduleTrigger(Body):
