@@ -67,3 +67,13 @@ def test_cron_triggers() -> None:
         with pytest.raises(SeleneError) as caught:
             check_cron(ScheduleTrigger.model_construct(cron=bad, cron_timezone="utc"))
         assert caught.value.body.error_code == 12022
+
+
+def test_the_cli_line_has_a_progress_bar() -> None:
+    from infra.root.tasks_cli import line, progress_bar
+
+    assert progress_bar(5, 10) == "[##########..........] 5/10"
+    assert progress_bar(0, 0) == "[....................] 0/0"
+    task = {"task_id": 18, "task_type": 4, "task_status": 1, "count_task_parts_done": 20, "count_task_parts_all": 40,
+            "description": "nightly gc"}
+    assert line(task) == "    18  gc           in progress     [##########..........] 20/40  nightly gc"
