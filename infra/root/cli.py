@@ -12,7 +12,7 @@ from pathlib import Path
 
 from infra.settings import ApiSettings, RedisSettings, settings_rows
 
-PARTS_WITH_HEARTBEAT = ("worker", "agent", "sink")
+PARTS_WITH_HEARTBEAT = ("worker", "agent", "sink", "tasks-worker")
 
 
 def cmd_up(args: argparse.Namespace) -> int:
