@@ -68,8 +68,8 @@ class TokenPermissions(Body):
     video_agent: Rights = Field(default_factory=list)
     event: Rights = Field(default_factory=list, description="General events: save, view, delete.")
     face: Rights = Field(default_factory=list, description="Faces; matching needs face view.")
-    list: Rights = Field(default_factory=list, description="Lists of faces.")
     task: Rights = Field(default_factory=list, description="Tasks and task schedules.")
+    list: Rights = Field(default_factory=list, description="Lists of faces.")
 
     @classmethod
     def full(cls) -> TokenPermissions:
