@@ -305,6 +305,28 @@ class SenderSettings(BaseSettings):
     ws_queue_size: int = Field(
         100, ge=1, description="Messages a /6/ws client may lag behind; past it the oldest are dropped."
     )
+class TasksSettings(BaseSettings):
+    """LUNA's tasks: the task workers' consumer group, subtask sizes, limits and the schedule trigger."""
+
+    model_config = _config("SELENE_TASKS_")
+
+    batch_size: int = Field(1, ge=1, description="Subtasks a task worker takes per fetch (each is committed when done).")
+    batch_seconds: float = Field(0.5, gt=0, description="Longest wait for the next subtask, seconds.")
+    retry_initial: float = Field(0.5, gt=0, description="First retry delay when a store fails a subtask, seconds.")
+    retry_max: float = Field(30.0, gt=0, description="Longest retry delay of a task worker, seconds.")
+    subtask_size: int = Field(1000, ge=1, description="Objects per subtask of gc, linker and exporter (LUNA: 1000).")
+    cross_match_references: int = Field(200, ge=1, description="References per cross-match subtask.")
+    cross_match_general_limit: int = Field(
+        100_000_000, ge=1, description="Most references x candidates of one cross-match (error 31002 above)."
+    )
+    run_worker: bool | None = Field(
+        None, description="Run a task worker inside the API; unset: when Milvus is Lite (one process per file).",
+    )
+    schedule_interval: float = Field(1.0, gt=0, description="How often the API checks the schedules, seconds.")
+    store_prefix: str = Field(
+        "selene:vm", min_length=1, description="Redis key prefix of the task store and face lists (the API's registry's)."
+    )
+    metrics_port: int = Field(9104, ge=0, le=65535, description="Prometheus port of `selene tasks-worker` (0: off).")
 
 
 ALL_SETTINGS: tuple[type[BaseSettings], ...] = (
@@ -325,6 +347,7 @@ ALL_SETTINGS: tuple[type[BaseSettings], ...] = (
     TrackingSettings,
     AttributeSettings,
     SenderSettings,
+    TasksSettings,
 )
 
 

@@ -68,6 +68,7 @@ class TokenPermissions(Body):
     video_agent: Rights = Field(default_factory=list)
     event: Rights = Field(default_factory=list, description="General events: save, view, delete.")
     face: Rights = Field(default_factory=list, description="Faces; matching needs face view.")
+    task: Rights = Field(default_factory=list, description="Tasks and task schedules.")
     list: Rights = Field(default_factory=list, description="Lists of faces.")
     # Below `list`, the name is that field: default factories say `Rights` instead.
     face_sample: Rights = Field(default_factory=Rights, description="Face samples: creation, view, deletion.")
@@ -95,6 +96,7 @@ class TokenPermissions(Body):
             attribute=list(ALL_RIGHTS),
             handler=list(ALL_RIGHTS),
             verifier=list(ALL_RIGHTS),
+            task=list(ALL_RIGHTS),
         )
 
 

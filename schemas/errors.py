@@ -169,6 +169,26 @@ S3_REQUEST_TIMEOUT = ErrorCode(
 S3_CONNECTION_REFUSED = ErrorCode(20008, "Internal server error", "S3 Connection Refused", 500)
 S3_CONNECT_TIMEOUT = ErrorCode(
     20009, "Internal server error", "Connect time to S3 is longer than the established time", 500
+# Tasks (001 §11.15).
+SUBTASKS_NOT_SENT = ErrorCode(28000, "Network error", 'Cannot send subtasks to task_workers. Reason: "{value}"', 503)
+TASK_NOT_FOUND = ErrorCode(28001, "Object not found", 'Task with id "{value}" not found', 404)
+TASK_ERROR_NOT_FOUND = ErrorCode(28003, "Object not found", 'Task error with id "{value}" not found', 404)
+CLUSTERING_SET_EMPTY = ErrorCode(28010, "Objects not found", "Objects for clustering not found (empty set)", 400)
+REPORT_TASK_TYPE = ErrorCode(28013, BAD_INPUT, 'Tasks with type "{value}" does not support a build report', 400)
+REPORT_COLUMN = ErrorCode(28014, BAD_INPUT, 'Column "{value}" not allowed in report by {value}', 400)
+REPORT_TASK_STATUS = ErrorCode(28015, BAD_INPUT, 'Tasks with status "{value}" does not support a build report', 400)
+REPORT_NO_RESULT = ErrorCode(28016, BAD_INPUT, "Clusterization task without result does not support a build report", 400)
+TASK_RESULT_NOT_FOUND = ErrorCode(28017, "Object not found", 'Result of the task "{value}" not found', 404)
+TASK_NO_RESULT_YET = ErrorCode(28018, "Object not found", 'Task "{value}" does not have result yet', 404)
+TASK_NOT_CANCELLABLE = ErrorCode(28019, BAD_INPUT, 'Task "{value}" with status {value} cannot be canceled', 400)
+TASK_RESULT_UNAVAILABLE = ErrorCode(28020, "Object not found", "Impossible get a result of task {value} with status {value}", 404)
+EVENTS_SOURCE_UNSUPPORTED = ErrorCode(28021, "Forbidden", "Service does not support Luna Events as source for tasks", 403)
+CROSS_MATCH_SET_EMPTY = ErrorCode(28022, "Objects not found", "{value} for cross-matching not found (empty set)", 400)
+REFERENCE_MISSING = ErrorCode(28023, BAD_INPUT, "Reference uuid is missing: {value}", 400)
+TASK_CANCELLED = ErrorCode(28025, "Task cancelled", 'Task "{value}" has been cancelled', 400)
+SCHEDULE_NOT_FOUND = ErrorCode(28040, "Object not found", "Schedule with id {value} not found", 404)
+CROSS_MATCH_GENERAL_LIMIT = ErrorCode(
+    31002, BAD_INPUT, "Cross match filters presume too many received objects. Current general limit - {value}", 400
 )
 # Selene-only codes: LUNA is silent on these failures.
 MESSAGE_INVALID = ErrorCode(45001, BAD_INPUT, "Message failed validation against {value}: {value}", 400)

@@ -19,6 +19,7 @@ from schemas.events import AnalyticsEventMessage, CountSample, GeneralEventMessa
 from schemas.frames import FrameHeader, FrameStat
 from schemas.notifications import EventNotification
 from schemas.streams import StreamConfig
+from schemas.tasks import SubtaskMessage
 from schemas.tracks import TrackUpdate
 
 HOUR_MS = 3_600_000
@@ -168,6 +169,14 @@ STREAM_CONFIGS = TopicSpec(
     compacted=True,
     description="Each stream's latest configuration (compacted; null value = deleted), read as a table.",
 )
+TASKS = TopicSpec(
+    name="selene.tasks",
+    key="subtask_id",
+    value_type=SubtaskMessage,
+    partitions=STREAM_PARTITIONS,
+    retention_ms=DAY_MS,
+    description="Subtasks of LUNA tasks for the task workers' consumer group; a task's content is in Redis.",
+)
 
 CATALOGUE: tuple[TopicSpec, ...] = (
     FRAMES,
@@ -185,5 +194,6 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     STREAM_COMMANDS,
     STREAM_CONFIGS,
     DEAD_LETTER,
+    TASKS,
 )
 BY_NAME: dict[str, TopicSpec] = {t.name: t for t in CATALOGUE}

@@ -39,7 +39,7 @@ from schemas.errors import (
 
 ObjectKind = Literal[
     "video_stream", "video_group", "video_analytic", "video_agent", "event", "face", "list",
-    "face_sample", "body_sample", "image", "object", "attribute", "handler", "verifier",
+    "face_sample", "body_sample", "image", "object", "attribute", "handler", "verifier", "task",
 ]
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _CACHE_SECONDS = 10.0

@@ -33,6 +33,8 @@ from analytics.recognition.service import Recognition, open_lists
 from analytics.recognition.track_matcher import TrackMatcher
 from analytics.sdk.service import RemoteSdk
 from analytics.sender.service import Sender
+from analytics.tasks.api import TaskServices
+from analytics.tasks.worker import TaskWorker, task_worker_group
 from infra import heartbeat, logs, metrics
 from infra.auth.authenticator import Authenticator
 from infra.auth.store import AccountStore
@@ -44,6 +46,8 @@ from infra.lifecycle import Service, start_when_possible, stop_within
 from infra.process import ensure_port_free
 from infra.root.app import ApiContext, create_api
 from infra.root.sink import matcher_group, sender_group, sink_group
+from infra.root.sink import matcher_group, sink_group
+from infra.root.tasks_worker import resources as task_resources, worker_in_api
 from infra.settings import (
     ApiSettings,
     AttributeSettings,
@@ -56,6 +60,7 @@ from infra.settings import (
     RedisSettings,
     SenderSettings,
     SinkSettings,
+    TasksSettings,
     WarehouseSettings,
     WorkerSettings,
     env_name,
@@ -171,6 +176,16 @@ async def serve() -> None:
     sender_tasks = [asyncio.create_task(_keep_running(service)) for service in sender.services()]
     preview_claims = ClaimCheck(redis_settings.url)  # frames an agent claim-checked, read by the previews
     previews = Previews(broker.bootstrap, preview_claims)
+    tasks_settings = TasksSettings()
+    task_res = task_resources(manager.redis, recognition, image_store.images.storage, tasks_settings)
+    task_services = TaskServices.build(task_res, broker.bootstrap)
+    await task_services.start()
+    task_worker_run: asyncio.Task[None] | None = None
+    task_worker: TaskWorker | None = None
+    if worker_in_api(tasks_settings, MilvusSettings(), common):  # Milvus Lite: only this process may open it
+        task_worker = TaskWorker(broker.bootstrap, task_worker_group(WorkerSettings().app_id), task_res)
+        task_worker_run = asyncio.create_task(_keep_running(
+            Service("tasks-worker", task_worker.start, task_worker.wait, task_worker.stop)))
     sdk = RemoteSdk()
     notifier = EventNotifier(broker.bootstrap)
     await notifier.start()
@@ -181,7 +196,7 @@ async def serve() -> None:
         warehouse=warehouse, health=monitor, manager=manager.manager, auth=manager.auth, results=results,
         recognition=recognition, sdk=sdk, previews=previews, samples=samples, sender=sender,
         images=image_store.images, handlers=Handlers(open_handlers(manager.redis), checker, pipeline),
-        attributes=attributes,
+        attributes=attributes, tasks=task_services,
     )
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()
@@ -214,6 +229,11 @@ async def serve() -> None:
             await sinker.stop()
         matcher_task.cancel()
         await asyncio.gather(matcher_task, return_exceptions=True)
+        if task_worker_run is not None and task_worker is not None:
+            task_worker_run.cancel()
+            await asyncio.gather(task_worker_run, return_exceptions=True)
+            await stop_within("tasks-worker", STOP_STEP_SECONDS, task_worker.stop())
+        await stop_within("tasks", STOP_STEP_SECONDS, task_services.stop())
         await stop_within("matcher", STOP_STEP_SECONDS, matcher.stop())
         for task in sender_tasks:
             task.cancel()

@@ -31,6 +31,8 @@ from analytics.sdk import routes as sdk_routes
 from analytics.sdk.service import RemoteSdk
 from analytics.sender import routes as sender_routes
 from analytics.sender.service import Sender
+from analytics.tasks import routes as tasks_routes
+from analytics.tasks.api import TaskServices
 from infra.auth import routes as auth_routes
 from infra.auth.authenticator import Authenticator
 from infra.health import HealthMonitor
@@ -75,6 +77,7 @@ SERVICE_MOUNTS: tuple[Mount, ...] = (
     *videosdk.MOUNTS,
     *images_routes.MOUNTS,
     *sender_routes.MOUNTS,
+    *tasks_routes.MOUNTS,
 )
 _COMPONENTS = ("selene", "faust-streaming", "aiokafka", "av", "chdb", "pymilvus", "redis", "fastapi", "onnxruntime")
 
@@ -103,6 +106,7 @@ class ApiContext:
     images: ImageStore | None = None  # None: /images, /objects and /samples answer 45004
     attributes: AttributeStore | None = None  # None: no temporary attributes (attributes answer 45004)
     sender: Sender | None = None  # None: /6/ws answers 29002
+    tasks: TaskServices | None = None  # None: no tasks service (tasks answer 45004)
 
 
 def create_api(context: ApiContext) -> FastAPI:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from infra.settings import ApiSettings, RedisSettings, settings_rows
 
-PARTS_WITH_HEARTBEAT = ("worker", "agent", "sink")
+PARTS_WITH_HEARTBEAT = ("worker", "agent", "sink", "tasks-worker")
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -41,6 +41,19 @@ def cmd_sink(_: argparse.Namespace) -> int:
 
     main()
     return 0
+
+
+def cmd_tasks_worker(_: argparse.Namespace) -> int:
+    from infra.root.tasks_worker import main
+
+    main()
+    return 0
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from infra.root.tasks_cli import main
+
+    return main(args.login, args.password, args.page_size, args.status, args.type)
 
 
 def cmd_agent(_: argparse.Namespace) -> int:
@@ -284,6 +297,14 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="run the stream processors (Faust)").set_defaults(func=cmd_worker)
     sub.add_parser("sink", help="run the warehouse sink on its own").set_defaults(func=cmd_sink)
     sub.add_parser("agent", help="run a video agent").set_defaults(func=cmd_agent)
+    sub.add_parser("tasks-worker", help="run a task worker (needs a Milvus server)").set_defaults(func=cmd_tasks_worker)
+    tasks = sub.add_parser("tasks", help="list LUNA tasks with their progress, through the API")
+    tasks.add_argument("--status", type=int, help="only this task_status (0 pending .. 5 done)")
+    tasks.add_argument("--type", type=int, help="only this task_type (1 linker, 2 clustering, 4 gc, ...)")
+    tasks.add_argument("--page-size", type=int, default=20, help="how many of the newest tasks (default 20)")
+    tasks.add_argument("--login", help="login (default: SELENE_MANAGER_ADMIN_LOGIN)")
+    tasks.add_argument("--password", help="password (default: SELENE_MANAGER_ADMIN_PASSWORD)")
+    tasks.set_defaults(func=cmd_tasks)
 
     schemas = sub.add_parser("schemas", help="the message contract")
     schemas_sub = schemas.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -31,6 +31,7 @@ from infra.errors import StackError, writable_dir
 from infra.kafka import ensure_topics
 from infra.process import ManagedProcess, ensure_port_free
 from infra.root import embedded
+from infra.root.tasks_worker import worker_in_api
 from infra.settings import (
     ApiSettings,
     BrokerSettings,
@@ -39,6 +40,7 @@ from infra.settings import (
     MilvusSettings,
     RedisSettings,
     StackSettings,
+    TasksSettings,
     WarehouseSettings,
     env_name,
 )
@@ -122,6 +124,10 @@ class EmbeddedStack:
         worker = ManagedProcess("worker", _selene("worker"), self.run_dir / "worker.log", lambda: False)
         worker.ready = _heartbeat_ready(self.redis.url, "worker", worker)
         self.parts.append(Part(worker, "Faust stream processors", self._restarts()))
+        if not worker_in_api(TasksSettings(), MilvusSettings(), self.common):
+            tasks = ManagedProcess("tasks-worker", _selene("tasks-worker"), self.run_dir / "tasks-worker.log", lambda: False)
+            tasks.ready = _heartbeat_ready(self.redis.url, "tasks-worker", tasks)
+            self.parts.append(Part(tasks, "task worker (LUNA tasks)", self._restarts()))
         agent = ManagedProcess("agent", _selene("agent"), self.run_dir / "agent.log", lambda: False)
         agent.ready = _heartbeat_ready(self.redis.url, "agent", agent)
         where = f"video agent, demo stream from {self.demo}" if self.demo else "video agent"

@@ -33,6 +33,9 @@ from analytics.recognition.policy_check import PolicyChecker
 from analytics.recognition.service import Recognition, open_lists
 from analytics.sdk.service import RemoteSdk
 from analytics.sender.service import Sender
+from analytics.tasks.api import TaskServices
+from analytics.tasks.resources import Resources
+from analytics.tasks.store import TaskStore
 from infra.health import HealthMonitor
 from infra.lifecycle import stop_within
 from infra.process import free_port
@@ -45,6 +48,7 @@ from infra.settings import (
     MilvusSettings,
     RedisSettings,
     SenderSettings,
+    TasksSettings,
 )
 from schemas.agents import AgentAnnouncement, AgentMessage, StreamReport
 from schemas.commands import StreamCommand
@@ -100,7 +104,7 @@ async def new_account(vm: Manager, account_type: str = "user") -> dict[str, str]
 
 async def start_manager(
     redis_server: RedisSettings, broker: BrokerSettings, warehouse: ChdbWarehouse, prefix: str,
-    settings: ManagerSettings = FAST, milvus: Any = None,
+    settings: ManagerSettings = FAST, milvus: Any = None, images_root: Path | None = None,
 ) -> tuple[Manager, Callable[[], Any]]:
     """With a Milvus client, faces, lists and matching are served too (collections under ``prefix``)."""
     parts = ManagerParts(redis_server.url, broker.bootstrap, settings, prefix=prefix)
@@ -114,16 +118,22 @@ async def start_manager(
                               EventDescriptorStore(milvus, collections, kind="body"))
         recognition = Recognition(FaceStore(milvus, collections), open_lists(parts.redis, prefix), events)
     previews = Previews(broker.bootstrap)
-    image_store = open_image_store(ImageStoreSettings(root=Path(tempfile.mkdtemp(prefix="selene-images-"))), Path("."))
+    image_store = open_image_store(ImageStoreSettings(root=images_root or Path(tempfile.mkdtemp(prefix="selene-images-"))), Path("."))
     await image_store.start()
     samples = image_store.samples
     sender = Sender(broker.bootstrap, f"{prefix}-sender", FAST_SENDER)
     await sender.start()
+    tasks = None
+    if recognition is not None:  # the tasks service over the same stores; workers are the tests' own
+        task_res = Resources(recognition, image_store.images.storage, TaskStore(parts.redis, prefix),
+                             TasksSettings(schedule_interval=0.2))
+        tasks = TaskServices.build(task_res, broker.bootstrap)
+        await tasks.start()
     context = ApiContext(
         warehouse=warehouse, health=HealthMonitor({}, 1, 1), manager=parts.manager, auth=parts.auth, results=results,
         recognition=recognition, sdk=RemoteSdk(), previews=previews, samples=samples, sender=sender,
         images=image_store.images,
-        attributes=AttributeStore(parts.redis, prefix),
+        attributes=AttributeStore(parts.redis, prefix), tasks=tasks,
     )
     notifier = EventNotifier(broker.bootstrap)
     await notifier.start()
@@ -150,6 +160,8 @@ async def start_manager(
         await stop_within("previews", 10, previews.stop())
         await image_store.stop()
         await stop_within("sender", 10, sender.stop())
+        if tasks is not None:
+            await stop_within("tasks", 10, tasks.stop())
         await parts.stop()
         if recognition is not None:
             recognition.close()

@@ -29,14 +29,15 @@ PROMETHEUS_DATASOURCE_FILE = ROOT / "infra" / "grafana" / "provisioning" / "data
 METRICS_DASHBOARD_FILE = ROOT / "infra" / "grafana" / "dashboards" / "prometheus" / "pipeline-metrics.json"
 
 INFRA_SERVICES = {"kafka", "clickhouse", "milvus", "etcd", "minio", "redis", "grafana", "prometheus"}
-SELENE_SERVICES = {"api", "sink", "worker", "video-agent"}
-SCALABLE_SERVICES = {"worker", "video-agent"}
-SUBCOMMANDS = {"api", "sink", "worker", "agent"}
+SELENE_SERVICES = {"api", "sink", "worker", "video-agent", "tasks-worker"}
+SCALABLE_SERVICES = {"worker", "video-agent", "tasks-worker"}
+SUBCOMMANDS = {"api", "sink", "worker", "agent", "tasks-worker"}
 REQUIRED_DEPENDENCIES = {
     "api": {"kafka", "redis", "clickhouse", "milvus"},
     "sink": {"kafka", "clickhouse"},
     "worker": {"kafka", "redis"},
     "video-agent": {"kafka", "redis", "api"},
+    "tasks-worker": {"kafka", "redis", "milvus"},
 }
 SELENE_VAR = re.compile(r"\bSELENE_[A-Z0-9_]+\b")
 

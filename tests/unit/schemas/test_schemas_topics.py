@@ -19,6 +19,7 @@ EXPECTED = {
     "selene.stream-commands",
     "selene.stream-configs",
     "selene.dead-letter",
+    "selene.tasks",
 }
 
 

@@ -1,0 +1,54 @@
+"""Clustering as LUNA defines it: connected components of the similarity graph, two faces linked when
+their similarity reaches ``threshold``. That is DBSCAN with ``min_samples=1`` and eps the distance at
+the threshold (scikit-learn), run per descriptor version over the descriptors read from Milvus.
+One subtask."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+from sklearn.cluster import DBSCAN
+
+from analytics.tasks.kinds.base import Kind
+from analytics.tasks.resources import Resources
+from analytics.tasks.results import Result, json_result
+from analytics.tasks.similarity import cutoff, sklearn_metric
+from analytics.tasks.sources import Descriptors, FaceSource, faces_only
+from schemas.errors import CLUSTERING_SET_EMPTY, SeleneError
+from schemas.tasks import ClusteringContent, Task, TaskType
+
+_EVERYTHING = 1e9  # DBSCAN wants a finite eps
+
+
+def components(group: Descriptors, threshold: float) -> list[list[str]]:
+    if len(group.ids) == 1:
+        return [[str(group.ids[0])]]
+    eps = min(cutoff(threshold, group.version), _EVERYTHING)
+    labels = DBSCAN(eps=max(eps, 1e-12), min_samples=1, metric=sklearn_metric(group.version)).fit(group.vectors).labels_
+    clusters: dict[int, list[str]] = {}
+    for face_id, label in zip(group.ids, labels, strict=True):
+        clusters.setdefault(int(label), []).append(str(face_id))
+    return [sorted(c) for c in clusters.values()]
+
+
+class Clustering(Kind[ClusteringContent]):
+    task_type = TaskType.clustering
+    content_model = ClusteringContent
+
+    async def plan(self, res: Resources, account_id: UUID, content: ClusteringContent) -> list[dict[str, Any]]:
+        faces_only(content.objects_type)
+        return [{}]
+
+    async def run(self, res: Resources, task: Task, content: ClusteringContent, index: int, part: dict[str, Any]) -> Any:
+        source = FaceSource(res.recognition.store)
+        groups = await source.descriptors(task.account_id, source.filters(content.filters))
+        if not groups:
+            raise SeleneError(CLUSTERING_SET_EMPTY)
+        clusters = [c for g in groups for c in components(g, content.threshold)]
+        clusters.sort(key=lambda c: (-len(c), c[0]))
+        return {"clusters": clusters, "total_objects": int(np.sum([len(c) for c in clusters])), "total_clusters": len(clusters)}
+
+    async def merge(self, res: Resources, task: Task, content: ClusteringContent, parts: list[Any]) -> Result | None:
+        return json_result(parts[0])

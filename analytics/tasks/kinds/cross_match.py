@@ -1,0 +1,74 @@
+"""Cross-matching: every reference face against every candidate face; per reference the ``limit`` most
+similar candidates at or above ``threshold``, best first. References are split by face-id range into
+subtasks; each subtask reads the candidates' descriptors from Milvus and compares in bulk."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+
+from analytics.tasks.kinds.base import Kind
+from analytics.tasks.resources import Resources
+from analytics.tasks.results import Result, json_result
+from analytics.tasks.similarity import distances, similarities
+from analytics.tasks.sources import Descriptors, FaceSource, faces_only
+from analytics.tasks.splitting import from_content, ranges, to_content
+from schemas.errors import CROSS_MATCH_GENERAL_LIMIT, CROSS_MATCH_SET_EMPTY, SeleneError
+from schemas.tasks import CrossMatchContent, Task, TaskType
+
+
+def best(refs: Descriptors, candidates: Descriptors, limit: int, threshold: float) -> list[dict[str, Any]]:
+    """Per reference its best candidates: the ``limit`` nearest first, then their similarities."""
+    d = distances(refs.vectors, candidates.vectors, refs.version)
+    k = min(limit, d.shape[1])
+    nearest = np.argpartition(d, k - 1, axis=1)[:, :k] if k < d.shape[1] else np.tile(np.arange(d.shape[1]), (len(d), 1))
+    out = []
+    for row, reference in enumerate(refs.ids):
+        picked = nearest[row]
+        sims = similarities(d[row, picked], refs.version)
+        order = sorted(range(len(picked)), key=lambda j: (-sims[j], str(candidates.ids[picked[j]])))
+        out.append({"reference_id": str(reference), "candidates": [
+            {"candidate_id": str(candidates.ids[picked[j]]), "similarity": float(sims[j])}
+            for j in order if sims[j] >= threshold
+        ]})
+    return out
+
+
+class CrossMatch(Kind[CrossMatchContent]):
+    task_type = TaskType.cross_match
+    content_model = CrossMatchContent
+
+    async def plan(self, res: Resources, account_id: UUID, content: CrossMatchContent) -> list[dict[str, Any]]:
+        faces_only(content.references.objects_type)
+        faces_only(content.candidates.objects_type)
+        source = FaceSource(res.recognition.store)
+        references = await source.count(account_id, source.filters(content.references.filters))
+        candidates = await source.count(account_id, source.filters(content.candidates.filters))
+        limit = res.settings.cross_match_general_limit
+        if references * candidates > limit:
+            raise SeleneError(CROSS_MATCH_GENERAL_LIMIT, limit)
+        return [to_content(r) for r in ranges(references, res.settings.cross_match_references)]
+
+    async def run(self, res: Resources, task: Task, content: CrossMatchContent, index: int, part: dict[str, Any]) -> Any:
+        source = FaceSource(res.recognition.store)
+        candidates = {d.version: d for d in await source.descriptors(
+            task.account_id, source.filters(content.candidates.filters))}
+        if not candidates:
+            raise SeleneError(CROSS_MATCH_SET_EMPTY, "Candidates")
+        references = await source.descriptors(task.account_id, source.filters(content.references.filters, from_content(part)))
+        matched: list[dict[str, Any]] = []
+        for refs in references:
+            same = candidates.get(refs.version)
+            if same is None:  # descriptors of different versions never match
+                matched += [{"reference_id": str(r), "candidates": []} for r in refs.ids]
+                continue
+            matched += best(refs, same, content.limit, content.threshold)
+        return sorted(matched, key=lambda m: m["reference_id"])
+
+    async def merge(self, res: Resources, task: Task, content: CrossMatchContent, parts: list[Any]) -> Result | None:
+        matched = [m for p in parts for m in p]
+        if not matched:
+            raise SeleneError(CROSS_MATCH_SET_EMPTY, "References")
+        return json_result(matched)

@@ -1,0 +1,56 @@
+"""Garbage collection of faces: delete every face the filters select, each exactly once.
+
+A subtask first records its plan (the face ids in its range, and their samples with remove_samples) as
+an object beside the results, then deletes. Redone after a crash it finds the plan and deletes what is
+left of the same faces, so the result names every face once, whichever attempt deleted it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from analytics.images.samples import SampleStore
+from analytics.tasks.kinds.base import Kind, batches
+from analytics.tasks.kinds.images import sample_of
+from analytics.tasks.resources import Resources
+from analytics.tasks.results import Result, Results, json_result
+from analytics.tasks.sources import FaceSource, faces_only
+from analytics.tasks.splitting import from_content, ranges, to_content
+from schemas.tasks import GcContent, Task, TaskType
+
+DELETE_BATCH = 1000
+
+
+class Gc(Kind[GcContent]):
+    task_type = TaskType.gc
+    content_model = GcContent
+
+    async def plan(self, res: Resources, account_id: UUID, content: GcContent) -> list[dict[str, Any]]:
+        faces_only(content.target)
+        source = FaceSource(res.recognition.store)
+        count = await source.count(account_id, source.filters(content.filters))
+        return [to_content(r) for r in ranges(count, res.settings.subtask_size)]
+
+    async def run(self, res: Resources, task: Task, content: GcContent, index: int, part: dict[str, Any]) -> Any:
+        source, results = FaceSource(res.recognition.store), Results(res.storage)
+        planned = await results.part(task, index, "plan")
+        if planned is None:
+            faces = await source.faces(task.account_id, source.filters(content.filters, from_content(part)))
+            samples = [str(s) for f in faces if (s := sample_of(f.avatar)) is not None] if content.remove_samples else []
+            planned = {"face_ids": [str(f.face_id) for f in faces], "samples": samples}
+            await results.put_part(task, index, "plan", planned)
+        ids = [UUID(i) for i in planned["face_ids"]]
+        for chunk in batches(ids, DELETE_BATCH):
+            await source.delete(task.account_id, chunk)
+        samples = SampleStore(res.storage)
+        for sample_id in planned["samples"]:
+            await samples.delete(task.account_id, "faces", UUID(sample_id))
+        return planned
+
+    async def merge(self, res: Resources, task: Task, content: GcContent, parts: list[Any]) -> Result | None:
+        if not content.store_results:
+            return None
+        face_ids = [i for p in parts for i in p["face_ids"]]
+        removed_samples = sum(len(p["samples"]) for p in parts)
+        return json_result({"removed_faces": len(face_ids), "removed_samples": removed_samples, "face_ids": face_ids})
