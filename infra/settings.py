@@ -287,6 +287,8 @@ class AttributeSettings(BaseSettings):
 
     default_ttl: int = Field(300, ge=1, le=86400, description="Seconds a temporary attribute lives when no ttl is given.")
     max_ttl: int = Field(86400, ge=1, le=86400, description="Longest ttl a request may ask for, seconds (at most 86400).")
+
+
 class SenderSettings(BaseSettings):
     """The sender: /6/ws subscribers and the handlers' callbacks, fed from the event-notifications topic."""
 
@@ -305,6 +307,8 @@ class SenderSettings(BaseSettings):
     ws_queue_size: int = Field(
         100, ge=1, description="Messages a /6/ws client may lag behind; past it the oldest are dropped."
     )
+
+
 class TasksSettings(BaseSettings):
     """LUNA's tasks: the task workers' consumer group, subtask sizes, limits and the schedule trigger."""
 

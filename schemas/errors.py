@@ -169,6 +169,7 @@ S3_REQUEST_TIMEOUT = ErrorCode(
 S3_CONNECTION_REFUSED = ErrorCode(20008, "Internal server error", "S3 Connection Refused", 500)
 S3_CONNECT_TIMEOUT = ErrorCode(
     20009, "Internal server error", "Connect time to S3 is longer than the established time", 500
+)
 # Tasks (001 §11.15).
 SUBTASKS_NOT_SENT = ErrorCode(28000, "Network error", 'Cannot send subtasks to task_workers. Reason: "{value}"', 503)
 TASK_NOT_FOUND = ErrorCode(28001, "Object not found", 'Task with id "{value}" not found', 404)
