@@ -5,8 +5,8 @@ samples, the Tansu broker) and the real models:
 and storage policies; 4. post another photo of the same person; 5. the event matches her above the
 threshold, its sample and event are stored and its notification is on the topic;
 
-6. GET /6/events shows it; 7. a /6/ws subscriber receives the next event. The verifier step (verify a
-photo against a face) is appended to ``test_the_tutorial_flow`` by the part that serves verifiers.
+6. GET /6/events shows it; 7. a /6/ws subscriber receives the next event; 8. a verifier verifies a
+photo against the face: Roxanne's photo verifies as her, the astronaut's does not.
 """
 
 from __future__ import annotations
@@ -136,3 +136,21 @@ async def test_the_tutorial_flow(vm: Manager, broker: BrokerSettings) -> None:
         message = json.loads(await asyncio.wait_for(ws.recv(), 15))
         assert (message["event"]["event_id"], message["handler_id"]) == (event["event_id"], handler_id)
         assert message["event"]["matches"][0]["candidates"][0]["face"]["face_id"] == roxanne
+    # 8. 1:1: a verifier checks a photo against her face, with LUNA's verification_threshold.
+    created = await vm.http.post("/6/verifiers", json={"description": "door check",
+                                 "policies": {"verification_threshold": 0.5}}, headers=headers)
+    assert created.status_code == 201, created.text
+    verifier_id = created.json()["verifier_id"]
+    verdicts = {}
+    for name in ("megamind_frame12.jpg", "astronaut.jpg"):
+        response = await vm.http.post(f"/6/verifiers/{verifier_id}/verifications", content=photo(name),
+                                      params={"face_ids": roxanne}, headers={**headers, "Content-Type": "image/jpeg"})
+        assert response.status_code == 200, response.text
+        [image] = response.json()["images"]
+        front = max(image["detections"]["face_detections"],
+                    key=lambda d: d["sample"]["face"]["detection"]["rect"]["width"])
+        [verdict] = front["verifications"]
+        assert verdict["face"]["face_id"] == roxanne
+        verdicts[name] = (verdict["status"], verdict["similarity"])
+    assert verdicts["megamind_frame12.jpg"][0] is True and verdicts["megamind_frame12.jpg"][1] > 0.5
+    assert verdicts["astronaut.jpg"][0] is False and verdicts["astronaut.jpg"][1] <= 0.5
