@@ -154,6 +154,7 @@ ESTIMATOR_NOT_INITIALIZED = ErrorCode(
 LISTS_NOT_FOUND = ErrorCode(22005, "Object not found", 'One or more lists not found including list with id "{value}"', 404)
 HANDLER_NOT_FOUND = ErrorCode(34000, "Object not found", "Handler with id {value} not found", 404)
 AGGREGATION_OF_DESCRIPTORS = ErrorCode(34003, BAD_INPUT, "Aggregation is not supported for raw descriptors", 400)
+ONLY_DYNAMIC_HANDLER = ErrorCode(34007, "Forbidden", "Allowed use only dynamic handler", 403)
 CANDIDATES_LIMIT_EXCEEDED = ErrorCode(34005, BAD_INPUT, "Candidates limit exceeded: {value} > {value}", 400)
 LAMBDA_DISABLED = ErrorCode(11072, "Forbidden", "Luna Lambda service is disabled", 403)
 # Image Store (001 §11.5, §11.7, §11.11): images, objects and samples, and their S3 backend.

@@ -12,7 +12,8 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.routing import WebSocketRoute
 
-from infra.root.app import API_VERSION, ApiContext, create_api
+from infra.http.mount import Mount
+from infra.root.app import API_VERSION, SERVICE_MOUNTS, ApiContext, create_api
 
 ENDPOINTS = Path(__file__).resolve().parents[2] / "docs" / "luna_endpoints.txt"
 _PARAMETER = re.compile(r"\{[^}]+\}")
@@ -41,11 +42,15 @@ def luna_operations(path: Path = ENDPOINTS) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def served_operations(app: FastAPI) -> set[str]:
+def served_operations(app: FastAPI, mounts: tuple[Mount, ...] = ()) -> set[str]:
+    """The app's operations: its OpenAPI paths, and the websockets declared on it or on the mounted routers
+    (FastAPI keeps included routers' websockets out of ``app.routes``' public types)."""
     prefix = f"/{API_VERSION}"
     spec: dict[str, Any] = app.openapi()
     paths = [(method, path) for path, item in spec["paths"].items() for method in item if method in _METHODS]
     paths += [("get", route.path) for route in app.routes if isinstance(route, WebSocketRoute)]
+    paths += [("get", (prefix if mount.versioned else "") + route.path)
+              for mount in mounts for route in mount.router.routes if isinstance(route, WebSocketRoute)]
     return {_shape(f"{method} {path[len(prefix):]}") for method, path in paths if path.startswith(prefix + "/")}
 
 
@@ -56,7 +61,7 @@ def full_app() -> FastAPI:
 
 
 def coverage(app: FastAPI | None = None) -> Coverage:
-    served = served_operations(app or full_app())
+    served = served_operations(app) if app is not None else served_operations(full_app(), SERVICE_MOUNTS)
     luna = luna_operations()
     hits = [op for op in luna if _shape(op) in served]
     return Coverage(luna, hits, [op for op in luna if _shape(op) not in served])

@@ -1,4 +1,5 @@
-"""LUNA's "save event": ``POST /6/events/raw`` stores events built outside Selene (the shape of a handler's
+"""LUNA's "save event": ``POST /6/handlers/{handler_id}/events/raw`` (LUNA's path, a dynamic handler's) and
+``POST /6/events/raw`` store events built outside Selene (the shape of a handler's
 output event). Their face and body descriptors go to Milvus, so saved events are matching candidates at once.
 
 It lives with recognition, not events, because it writes Milvus too: recognition may import events,
@@ -13,12 +14,14 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import Field, ValidationError
 
+from analytics.recognition.handlers import Handlers
 from analytics.recognition.routes.deps import recognition
+from analytics.recognition.routes.handlers import Registry
 from analytics.recognition.service import Recognition
 from infra.auth.access import access
 from infra.auth.authenticator import Principal
 from schemas import base
-from schemas.errors import JSON_PATH_INVALID, SeleneError
+from schemas.errors import JSON_PATH_INVALID, ONLY_DYNAMIC_HANDLER, SeleneError
 from schemas.luna_events import RawEvent, event_of_raw
 
 router = APIRouter(tags=["events"])
@@ -64,3 +67,20 @@ async def save_events(
     await archive.save(events)
     saved = [SavedEvent(event_id=e.event_id, url=f"/6/events/{e.event_id}") for e in events]
     return SavedEvents(events=saved) if isinstance(body, RawEvents) else saved[0]
+
+
+@router.post("/handlers/{handler_id}/events/raw", status_code=201, response_model=SavedEvent | SavedEvents,
+             summary="Save events built by the user, credited to a dynamic handler (LUNA's path)")
+async def save_handler_events(
+    handler_id: UUID,
+    body: RawEvent | RawEvents = Body(...),
+    wait_saving: int = Query(1, ge=0, le=1, description="Accepted for LUNA; events are always saved before the answer."),
+    caller: Principal = Creator,
+    faces: Recognition = Faces,
+    registry: Handlers = Registry,
+) -> SavedEvent | SavedEvents:
+    """As ``POST /6/events/raw``; the handler must be the caller's and dynamic (34000, 34007)."""
+    handler = await registry.get(handler_id, {caller.account_id})
+    if handler.handler_type != 1:
+        raise SeleneError(ONLY_DYNAMIC_HANDLER)
+    return await save_events(body, handler_id, wait_saving, caller, faces)

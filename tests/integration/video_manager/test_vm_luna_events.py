@@ -175,3 +175,19 @@ async def test_where_was_this_person_seen(vm: Manager) -> None:
                                                    {"filters": {"origin": "faces"}, "limit": 1}]}
     [mixed] = (await vm.http.post("/6/matcher/faces", json=both, headers=alice)).json()
     assert "event" in mixed["matches"][0]["result"][0] and mixed["matches"][1]["filters"]["origin"] == "faces"
+
+
+async def test_lunas_save_event_path_takes_a_dynamic_handler_only(vm: Manager) -> None:
+    owner, other = await new_account(vm), await new_account(vm)
+    dynamic = await vm.http.post("/6/handlers", json={"description": "external", "handler_type": 1}, headers=owner)
+    static = await vm.http.post("/6/handlers", json={"description": "door", "policies": {}}, headers=owner)
+    assert dynamic.status_code == static.status_code == 201, (dynamic.text, static.text)
+    handler_id = dynamic.json()["handler_id"]
+    saved = await vm.http.post(f"/6/handlers/{handler_id}/events/raw", json={"source": "external"}, headers=owner)
+    assert saved.status_code == 201, saved.text
+    event = (await vm.http.get(saved.json()["url"], headers=owner)).json()
+    assert (event["handler_id"], event["source"]) == (handler_id, "external")
+    refused = await vm.http.post(f"/6/handlers/{static.json()['handler_id']}/events/raw", json={"source": "x"}, headers=owner)
+    assert refused.status_code == 403 and refused.json()["error_code"] == 34007
+    foreign = await vm.http.post(f"/6/handlers/{handler_id}/events/raw", json={"source": "x"}, headers=other)
+    assert foreign.status_code == 404 and foreign.json()["error_code"] == 34000

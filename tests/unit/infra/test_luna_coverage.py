@@ -40,4 +40,4 @@ def test_the_luna_list_is_clean() -> None:
 
 def test_the_full_app_serves_the_basics() -> None:
     served = coverage().served
-    assert {"GET /version", "POST /faces", "POST /matcher/faces", "GET /config", "POST /sdk"} <= set(served)
+    assert {"GET /version", "POST /faces", "POST /matcher/faces", "GET /config", "POST /sdk", "GET /ws"} <= set(served)
