@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from uuid import UUID
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from pydantic import BaseModel, ValidationError
 
@@ -17,30 +17,15 @@ from schemas.streams import StreamConfig
 from schemas.topics import AGENT_FEEDBACK, DEAD_LETTER, STREAM_COMMANDS, STREAM_CONFIGS
 from infra.dead_letter import dead_letter_for
 from infra.kafka import consumer_options, wait_for_positions
+from infra.producer import Producer
 from infra.rewind import RewindWatch
 
 log = logging.getLogger(__name__)
 
 
-class Bus:
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
-        self._producer: AIOKafkaProducer | None = None
-
-    async def start(self) -> None:
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=False, acks="all")
-        await self._producer.start()
-
-    async def stop(self) -> None:
-        if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
-
+class Bus(Producer):
     async def _send(self, topic: str, key: str, value: BaseModel | None) -> None:
-        if self._producer is None:
-            raise RuntimeError("Bus used before start")
-        payload = None if value is None else value.model_dump_json().encode()
-        await self._producer.send_and_wait(topic, payload, key=key.encode())
+        await self.send(topic, key, None if value is None else value.model_dump_json().encode())
 
     async def command(self, command: StreamCommand) -> None:
         await self._send(STREAM_COMMANDS.name, str(command.agent_id), command)
