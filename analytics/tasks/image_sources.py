@@ -77,13 +77,18 @@ async def _archive_bytes(reference: str, storage: ObjectStorage, account_id: UUI
 
 
 class FolderImages:
-    def __init__(self, source: FolderSource) -> None:
+    """Only under the directories the settings allow: a task must not read the server's other files."""
+
+    def __init__(self, source: FolderSource, allowed: list[str]) -> None:
         self.source = source
         self.root = Path(source.path)
+        self.allowed = [Path(a).resolve() for a in allowed]
 
     async def names(self) -> list[str]:
         if not self.root.is_absolute() or not self.root.is_dir():
             raise SeleneError(DIRECTORY_READ_FAILED, f"{self.source.path}: not an absolute path of a directory")
+        if not any(self.root.resolve().is_relative_to(a) for a in self.allowed):
+            raise SeleneError(DIRECTORY_READ_FAILED, f"{self.source.path}: not under the allowed directories")
         return await asyncio.to_thread(self._walk)
 
     def _walk(self) -> list[str]:
@@ -104,7 +109,8 @@ class FolderImages:
             raise SeleneError(FILE_READ_FAILED, f"{name}: {exc.strerror}") from exc
 
 
-async def open_source(source: ZipSource | FolderSource, storage: ObjectStorage, account_id: UUID) -> ImageSource:
+async def open_source(source: ZipSource | FolderSource, storage: ObjectStorage, account_id: UUID,
+                      allowed_directories: list[str]) -> ImageSource:
     if isinstance(source, ZipSource):
         return await ZipImages.open(source, storage, account_id)
-    return FolderImages(source)
+    return FolderImages(source, allowed_directories)

@@ -45,7 +45,7 @@ class Estimator(Kind[EstimatorContent]):
         else:
             await self._policies(handlers, account_id, given.handler_id, given.policies)
             handler_id = given.handler_id
-        source = await open_source(content.source, res.storage, account_id)
+        source = await open_source(content.source, res.storage, account_id, res.settings.estimator_directories)
         names = await source.names()
         chunks = list(batches(names, res.settings.subtask_size)) or [[]]
         return [{"handler_id": str(handler_id), "names": list(c)} for c in chunks]
@@ -69,7 +69,7 @@ class Estimator(Kind[EstimatorContent]):
         policies = await self._policies(handlers, task.account_id, handler_id,
                                         content.handler.policies if content.handler.handler_id else None)
         assert handlers.pipeline is not None
-        source = await open_source(content.source, res.storage, task.account_id)
+        source = await open_source(content.source, res.storage, task.account_id, res.settings.estimator_directories)
         out = []
         for name in part["names"]:
             try:

@@ -92,6 +92,7 @@ async def test_a_redone_task_image_makes_the_same_event_ids(api: Manager) -> Non
 
 async def test_inline_policies_make_a_static_handler_and_a_folder_is_a_source(api: Manager, tmp_path: Path) -> None:
     headers = api.admin
+    resources(api).settings.estimator_directories = [str(tmp_path)]
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "messi.jpg").write_bytes((FACES / "messi.jpg").read_bytes())
     (tmp_path / "notes.txt").write_text("skipped by the postfix")
@@ -114,6 +115,7 @@ async def test_a_missing_handler_or_archive_is_refused_with_lunas_codes(api: Man
         ({"handler_id": "00000000-0000-4000-8000-000000000000"}, {"source_type": "zip", "reference": foreign}, 404, 34000),
         ({"handler_id": handler_id}, {"source_type": "zip", "reference": foreign}, 400, 28026),  # another account's
         ({"handler_id": handler_id}, {"source_type": "network_disk", "path": "/nonexistent/dir"}, 400, 28028),
+        ({"handler_id": handler_id}, {"source_type": "network_disk", "path": "/etc"}, 400, 28028),  # not allowed
         ({"handler_id": handler_id, "policies": POLICIES}, {"source_type": "zip", "reference": foreign}, 400, 12031),
     ]
     for given, source, status, code in cases:
