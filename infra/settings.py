@@ -331,6 +331,9 @@ class TasksSettings(BaseSettings):
         "selene:vm", min_length=1, description="Redis key prefix of the task store and face lists (the API's registry's)."
     )
     metrics_port: int = Field(9104, ge=0, le=65535, description="Prometheus port of `selene tasks-worker` (0: off).")
+    estimator_directories: list[str] = Field(
+        [], description="Directories (and below) an estimator task's network_disk source may read (JSON list; none: refused 28028).",
+    )
 
 
 ALL_SETTINGS: tuple[type[BaseSettings], ...] = (

@@ -188,6 +188,9 @@ EVENTS_SOURCE_UNSUPPORTED = ErrorCode(28021, "Forbidden", "Service does not supp
 CROSS_MATCH_SET_EMPTY = ErrorCode(28022, "Objects not found", "{value} for cross-matching not found (empty set)", 400)
 REFERENCE_MISSING = ErrorCode(28023, BAD_INPUT, "Reference uuid is missing: {value}", 400)
 TASK_CANCELLED = ErrorCode(28025, "Task cancelled", 'Task "{value}" has been cancelled', 400)
+ARCHIVE_READ_FAILED = ErrorCode(28026, BAD_INPUT, "Failed to read archive {value}", 400)
+FILE_READ_FAILED = ErrorCode(28027, BAD_INPUT, "Failed to read file {value}", 400)
+DIRECTORY_READ_FAILED = ErrorCode(28028, BAD_INPUT, "Failed to read directory {value}", 400)
 SCHEDULE_NOT_FOUND = ErrorCode(28040, "Object not found", "Schedule with id {value} not found", 404)
 CROSS_MATCH_GENERAL_LIMIT = ErrorCode(
     31002, BAD_INPUT, "Cross match filters presume too many received objects. Current general limit - {value}", 400

@@ -90,6 +90,12 @@ class EventRequest:
     event_time: datetime | None = None
     event_end_time: datetime | None = None
     request_id: str | None = None
+    id_seed: str | None = None  # set: ids derive from it (a task's image redone makes the same objects)
+
+    def new_id(self, *parts: object) -> UUID:
+        if self.id_seed is None:
+            return uuid.uuid4()
+        return uuid.uuid5(uuid.NAMESPACE_URL, ":".join(["selene", self.id_seed, *map(str, parts)]))
 
 
 @dataclass
@@ -168,8 +174,8 @@ class HandlerPipeline:
             self._aggregate(groups[0])
         now = _now()
         events = []
-        for group in groups:
-            events.append(await self._event(policies, group, request, body.meta, now))
+        for n, group in enumerate(groups):
+            events.append(await self._event(policies, group, request, body.meta, now, n))
         if self.notifier is not None and events:
             await self._notify(policies, events, request, now)
         return GeneratedEvents(events=[e for e, _ in events], images=results, filtered_detections=filtered)
@@ -286,7 +292,7 @@ class HandlerPipeline:
     # -- one event: match, tags, storage -------------------------------------------------------------
     async def _event(
         self, policies: Policies, group: list[_Detection], request: EventRequest, meta: dict[str, Any] | None,
-        now: datetime,
+        now: datetime, n: int = 0,
     ) -> tuple[GeneratedEvent, LunaEvent]:
         lead = group[0]
         vector = lead.face_vector
@@ -296,7 +302,7 @@ class HandlerPipeline:
                 matches.append(await self._match(policy, vector, request.account_id))
         tags = list(request.tags) + [t.tag for t in policies.conditional_tags_policy
                                      if passes(t.filters, matches) and t.tag not in request.tags]
-        event_id = uuid.uuid4()
+        event_id = request.new_id("event", n)
         created = _Created()
         try:
             face, luna_event = await self._store(policies, group, request, matches, tags, event_id, meta, now, created)
@@ -329,10 +335,10 @@ class HandlerPipeline:
                 continue
             if person.face is not None and storage.face_sample_policy.store_sample and passes(
                     storage.face_sample_policy.filters, matches):
-                found.face_sample = await self._put_sample("faces", person.face.warp, request, created)
+                found.face_sample = await self._put_sample("faces", person.face.warp, request, created, event_id)
             if person.body is not None and storage.body_sample_policy.store_sample and passes(
                     storage.body_sample_policy.filters, matches):
-                found.body_sample = await self._put_sample("bodies", person.body.warp, request, created)
+                found.body_sample = await self._put_sample("bodies", person.body.warp, request, created, event_id)
         vector = group[0].face_vector
         attribute = None
         if storage.attribute_policy.store_attribute and vector is not None and passes(
@@ -346,7 +352,7 @@ class HandlerPipeline:
         if policy.store_face and vector is not None and passes(policy.filters, matches):
             avatar = next((d.face_sample for d in group if d.face_sample), None) if policy.set_sample_as_avatar else None
             face = StoredFace(
-                face_id=uuid.uuid4(), account_id=request.account_id, external_id=request.external_id or None,
+                face_id=request.new_id("face", event_id), account_id=request.account_id, external_id=request.external_id or None,
                 user_data=request.user_data, avatar=f"/6/samples/faces/{avatar}" if avatar else "",
                 event_id=event_id if stored_event else None, create_time=now,
                 lists=[link.list_id for link in policy.link_to_lists_policy if passes(link.filters, matches)],
@@ -369,8 +375,9 @@ class HandlerPipeline:
             raise SeleneError(SERVICE_UNAVAILABLE, "temporary attributes", "this API runs without an attribute store")
         return self.attributes
 
-    async def _put_sample(self, kind: SampleKind, jpeg: bytes, request: EventRequest, created: _Created) -> UUID:
-        sample_id = uuid.uuid4()
+    async def _put_sample(self, kind: SampleKind, jpeg: bytes, request: EventRequest, created: _Created,
+                          event_id: UUID) -> UUID:
+        sample_id = request.new_id(kind, event_id, len(created.samples))
         created.samples.append((kind, sample_id))
         await self.samples.put(request.account_id, kind, jpeg, sample_id)
         return sample_id

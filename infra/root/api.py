@@ -198,6 +198,7 @@ async def serve() -> None:
         images=image_store.images, handlers=Handlers(open_handlers(manager.redis), checker, pipeline),
         attributes=attributes, tasks=task_services,
     )
+    task_res.handlers = context.handlers  # the estimator task runs them (the worker in this process)
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()
 

@@ -13,6 +13,7 @@ from analytics.tasks.routes.deps import Caller, Services
 from infra.auth.authenticator import Principal
 from infra.http.deps import Page, page_of, parse_list
 from schemas.base import Body
+from schemas.estimator_task import EstimatorTaskCreate
 from schemas.tasks import (
     ClusteringTaskCreate,
     CrossMatchTaskCreate,
@@ -77,6 +78,12 @@ async def create_reporter(body: ReporterTaskCreate, caller: Principal = Caller, 
 @router.post("/tasks/roc", **ACCEPTED, summary="Create a ROC-curve calculating task")
 async def create_roc(body: RocTaskCreate, caller: Principal = Caller, services: TaskServices = Services) -> TaskCreated:
     return await _create(services, caller, TaskType.roc, body)
+
+
+@router.post("/tasks/estimator", **ACCEPTED, summary="Create an estimator task (a handler over a ZIP archive or a directory)")
+async def create_estimator(body: EstimatorTaskCreate, caller: Principal = Caller,
+                           services: TaskServices = Services) -> TaskCreated:
+    return await _create(services, caller, TaskType.estimator, body)
 
 
 class TaskQuery:

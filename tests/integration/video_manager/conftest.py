@@ -142,6 +142,8 @@ async def start_manager(
         assert context.sdk is not None
         pipeline = HandlerPipeline(recognition, context.sdk, samples, checker, notifier, context.attributes)
         context.handlers = Handlers(open_handlers(parts.redis, prefix), checker, pipeline)
+        if tasks is not None:
+            tasks.tasks.res.handlers = context.handlers  # the estimator task's
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
         create_api(context), host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5
