@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from infra.root.stack import SAMPLE_CLIP
@@ -111,3 +112,27 @@ def test_the_operator_registers_a_stream_and_watches_it(stack: Stack, browser: w
     browser.execute_script("window.scrollTo(0, 0)")
     time.sleep(1)
     _shot(browser, "ui.png")
+
+
+def test_the_operator_sees_tasks_and_their_progress(stack: Stack, browser: webdriver.Chrome) -> None:
+    admin = ("root@visionlabs.ai", "root")
+    api = f"http://127.0.0.1:{stack.api_port}/6"
+    photo = (Path(__file__).resolve().parents[1] / "data" / "faces" / "astronaut.jpg").read_bytes()
+    face = httpx.post(f"{api}/faces", params={"user_data": "leaver"}, content=photo, auth=admin, timeout=60,
+                      headers={"Content-Type": "image/jpeg"})
+    assert face.status_code == 201, face.text
+    created = httpx.post(f"{api}/tasks/gc", auth=admin, timeout=30,
+                         json={"description": "nightly clean-up", "content": {"filters": {"user_data": "leaver"}}})
+    assert created.status_code == 202, created.text
+    task_id = created.json()["task_id"]
+    browser.get(f"http://127.0.0.1:{stack.api_port}/ui")
+    browser.find_element(By.ID, "login-password").send_keys(admin[1])
+    browser.find_element(By.CSS_SELECTOR, "#login button").click()
+    row = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"#tasks tr[data-task='{task_id}']"), timeout=60)[0]
+    assert "gc" in row.text and "nightly clean-up" in row.text
+    # The task worker in the API finishes it; the page shows it done with all its subtasks.
+    _wait(browser, lambda d: "done" in d.find_element(By.CSS_SELECTOR, f"#tasks tr[data-task='{task_id}']").text,
+          timeout=60)
+    progress = browser.find_element(By.CSS_SELECTOR, f"#tasks tr[data-task='{task_id}'] progress")
+    assert progress.get_attribute("value") == progress.get_attribute("max") == "1"
+    assert httpx.get(f"{api}/faces/{face.json()['face_id']}", auth=admin, timeout=30).status_code == 404

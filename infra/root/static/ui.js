@@ -197,6 +197,21 @@ $("ev-refresh").addEventListener("click", refreshEvents);
 $("ev-type").addEventListener("change", refreshEvents);
 $("ev-stream").addEventListener("change", refreshEvents);
 
+// -- tasks: the newest 10, running ones with their done/total subtasks -----------------------------------
+const TASK_TYPES = ["unknown", "linker", "clustering", "reporter", "gc", "additional_extraction", "cross_match", "roc", "exporter", "estimator"];
+const TASK_STATUS = ["pending", "in_progress", "cancelled", "failed", "collect_results", "done"];
+async function refreshTasks() {
+  const { tasks } = await api("/6/tasks?page_size=10");
+  $("tasks").tBodies[0].innerHTML = tasks.map((t) => {
+    const all = t.count_task_parts_all, done = t.count_task_parts_done;
+    const share = all ? Math.round((100 * done) / all) : 0;
+    return `<tr data-task="${t.task_id}"><td>${t.task_id}</td><td>${escape(TASK_TYPES[t.task_type] || t.task_type)}</td>
+      <td><span class="chip ${TASK_STATUS[t.task_status]}">${escape(TASK_STATUS[t.task_status] || t.task_status)}</span></td>
+      <td><progress max="${all || 1}" value="${done}"></progress> ${done}/${all} (${share}%)</td>
+      <td>${escape(t.description)}</td><td>${escape(t.create_time)}</td></tr>`;
+  }).join("") || '<tr><td colspan="6" class="muted">No tasks yet.</td></tr>';
+}
+
 // -- faces and lists -------------------------------------------------------------------------------
 async function refreshLists() {
   const { lists } = await api("/6/lists?page_size=100");
@@ -266,7 +281,7 @@ async function refresh() {
     if (auth) {
       await refreshStreams();
       renderChart((await api("/6/monitoring/people_counts?minutes=60&interval_s=60")).series);
-      await Promise.all([refreshEvents(), refreshLists().catch(() => {})]);
+      await Promise.all([refreshEvents(), refreshLists().catch(() => {}), refreshTasks().catch(() => {})]);
     }
     $("updated").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (error) {
