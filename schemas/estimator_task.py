@@ -18,6 +18,9 @@ ImageType = Literal[0, 1, 2]  # 0 raw image, 1 face warp, 2 body warp
 
 
 class EstimatorHandler(Body):
+    """The handler the images go through: an existing one by id, a dynamic one with its policies, or
+    policies alone (a static handler is made)."""
+
     handler_id: UUID | None = None
     policies: Policies | None = Field(None, description="A dynamic handler's policies; alone: a new static handler.")
 
@@ -29,6 +32,8 @@ class EstimatorHandler(Body):
 
 
 class ZipSource(Body):
+    """A ZIP archive of images: an object id of the account's objects bucket, or an http(s) URL."""
+
     source_type: Literal["zip"]
     reference: str = Field(min_length=1, max_length=1024,
                            description="An object id of /6/objects (this account's), or an http(s) URL of the archive.")
@@ -36,6 +41,9 @@ class ZipSource(Body):
 
 
 class FolderSource(Body):
+    """A folder on the server (only under SELENE_TASKS_ESTIMATOR_DIRECTORIES), filtered by name prefix
+    and postfix."""
+
     source_type: Literal["network_disk"]
     path: str = Field(min_length=1, max_length=1024, description="Absolute path of the directory on the server.")
     follow_links: Literal[0, 1] = 1
@@ -45,6 +53,8 @@ class FolderSource(Body):
 
 
 class EstimatorContent(Body):
+    """LUNA's estimator task content: the handler and the image source."""
+
     handler: EstimatorHandler
     source: ZipSource | FolderSource = Field(discriminator="source_type")
 

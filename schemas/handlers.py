@@ -107,11 +107,10 @@ class FaceQualityPolicy(Body):
     checks: dict[str, Any] = Field(default_factory=dict)
 
 
-class DetectPolicy(Body):
-    """What to detect and estimate in every image, and which detections to drop."""
+class FaceDetectFlags(Body):
+    """The face part of a detect policy, the same in handlers and verifiers: what to estimate of each face
+    and which faces to drop."""
 
-    detect_face: Flag = 1
-    detect_body: Flag = 0
     multiface_policy: Literal[0, 1, 2] = Field(1, description="0: refuse an image with several faces; 1: all; 2: the best.")
     detect_landmarks68: Flag = 0
     estimate_head_pose: Flag = 0
@@ -126,10 +125,8 @@ class DetectPolicy(Body):
     estimate_liveness: EstimateLiveness = Field(default_factory=EstimateLiveness)
     estimate_deepfake: EstimateDeepfake = Field(default_factory=EstimateDeepfake)
     estimate_face_occlusion: EstimateFaceOcclusion = Field(default_factory=EstimateFaceOcclusion)
-    estimate_people_count: EstimatePeopleCount = Field(default_factory=EstimatePeopleCount)
-    body_attributes: BodyAttributesPolicy = Field(default_factory=BodyAttributesPolicy)
     face_quality: FaceQualityPolicy = Field(default_factory=FaceQualityPolicy)
-    pitch_threshold: Angle = Field(None, ge=0, le=180)
+    pitch_threshold: Angle = Field(None, ge=0, le=180, description="Faces turned further (degrees) are filtered out.")
     roll_threshold: Angle = Field(None, ge=0, le=180)
     yaw_threshold: Angle = Field(None, ge=0, le=180)
     mask_states: list[Literal[1, 2, 3]] | None = Field(None, max_length=3)
@@ -137,6 +134,15 @@ class DetectPolicy(Body):
     deepfake_states: list[Literal[0, 1]] | None = Field(None, max_length=2)
     face_occlusion_states: list[Literal["face", "forehead", "eye", "nose", "mouth", "lower_face"]] | None = Field(
         None, max_length=6)
+
+
+class DetectPolicy(FaceDetectFlags):
+    """What to detect and estimate in every image, and which detections to drop."""
+
+    detect_face: Flag = 1
+    detect_body: Flag = 0
+    estimate_people_count: EstimatePeopleCount = Field(default_factory=EstimatePeopleCount)
+    body_attributes: BodyAttributesPolicy = Field(default_factory=BodyAttributesPolicy)
 
 
 class ExtractPolicy(Body):

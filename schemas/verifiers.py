@@ -17,42 +17,16 @@ from pydantic import Field
 from schemas.base import Body
 from schemas.detector import FilteredDetections
 from schemas.errors import ErrorBody
-from schemas.handlers import EstimateDeepfake, EstimateFaceOcclusion, EstimateLiveness, FaceQualityPolicy
+from schemas.handlers import FaceDetectFlags, Flag
 from schemas.recognition import DEFAULT_MATCH_THRESHOLD
 from schemas.sdk import FaceDetection
 
 DEFAULT_VERIFICATION_THRESHOLD = DEFAULT_MATCH_THRESHOLD
-Flag = Literal[0, 1]
-Angle = float | None
 
 
-class VerifierDetectPolicy(Body):
+class VerifierDetectPolicy(FaceDetectFlags):
     """What is detected and estimated on each photo. A flag asking for an estimator Selene has no model
     for is refused when the verifier is created or replaced (200005)."""
-
-    multiface_policy: Literal[0, 1, 2] = Field(
-        1, description="0: several faces are an error (11038); 1: all faces; 2: the largest.")
-    detect_landmarks68: Flag = 0
-    estimate_head_pose: Flag = 0
-    estimate_gaze: Flag = 0
-    estimate_eyes_attributes: Flag = 0
-    estimate_mouth_attributes: Flag = 0
-    estimate_emotions: Flag = 0
-    estimate_mask: Flag = 0
-    estimate_glasses: Flag = 0
-    estimate_quality: Flag = 0
-    extract_exif: Flag = 0
-    estimate_liveness: EstimateLiveness = Field(default_factory=EstimateLiveness)
-    estimate_deepfake: EstimateDeepfake = Field(default_factory=EstimateDeepfake)
-    estimate_face_occlusion: EstimateFaceOcclusion = Field(default_factory=EstimateFaceOcclusion)
-    face_quality: FaceQualityPolicy = Field(default_factory=FaceQualityPolicy)
-    pitch_threshold: Angle = Field(None, ge=0, le=180, description="Faces turned further (degrees) are filtered out.")
-    roll_threshold: Angle = Field(None, ge=0, le=180)
-    yaw_threshold: Angle = Field(None, ge=0, le=180)
-    mask_states: list[int] | None = None
-    liveness_states: list[int] | None = None
-    deepfake_states: list[int] | None = None
-    face_occlusion_states: list[int] | None = None
 
 
 class VerifierExtractPolicy(Body):
