@@ -2,8 +2,8 @@
 schedules``) and the subtask message task workers share over Kafka.
 
 Task types and statuses keep LUNA's integers (001 §9.7, 003 ``task_type`` / ``task_status``). Each task
-type's ``content`` is its own model; ``objects_type`` names the source of the objects ("faces" now;
-"events" is refused with 28021 until an event source exists).
+type's ``content`` is its own model; ``objects_type`` names the source of the objects ("faces"; "events"
+for gc and exporter, with LUNA's event filters; the other types refuse events with 28021).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from enum import IntEnum
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from schemas.base import Body, Message
 
@@ -23,6 +23,9 @@ CROSS_MATCH_RESULT_LIMIT = 20_000  # cross_match.result_candidate_limit
 ROC_MARKUP_LIMIT = 10_000
 DEFAULT_CLUSTERING_THRESHOLD = 0.8  # LUNA's DEFAULT_CLUSTERING_THRESHOLD has no printed value: Selene's choice
 FACE_COLUMNS = ("face_id", "account_id", "event_id", "user_data", "external_id", "create_time", "avatar", "lists")
+EVENT_COLUMNS = ("event_id", "account_id", "handler_id", "create_time", "end_time", "insert_time", "external_id",
+                 "user_data", "source", "stream_id", "track_id", "face_id", "gender", "age", "emotion", "mask",
+                 "ethnic_group", "liveness", "deepfake", "tags")
 
 
 class TaskType(IntEnum):
@@ -69,6 +72,40 @@ class FaceObjectFilters(Body):
     face_id__lt: UUID | None = None
 
 
+class EventObjectFilters(Body):
+    """Which events a task takes, all conditions together (LUNA's events filters that Selene's events have)."""
+
+    account_id: UUID | None = Field(None, description="Ignored: a task only ever reads its own account's events.")
+    event_ids: list[UUID] | None = Field(None, max_length=CROSS_MATCH_ARRAY_LIMIT)
+    event_id__gte: UUID | None = None
+    event_id__lt: UUID | None = None
+    create_time__gte: datetime | None = None
+    create_time__lt: datetime | None = None
+    end_time__gte: datetime | None = None
+    end_time__lt: datetime | None = None
+    insert_time__gte: datetime | None = None
+    insert_time__lt: datetime | None = None
+    handler_ids: list[UUID] | None = Field(None, max_length=CROSS_MATCH_ARRAY_LIMIT)
+    external_ids: list[str] | None = Field(None, max_length=CROSS_MATCH_ARRAY_LIMIT)
+    sources: list[str] | None = Field(None, max_length=CROSS_MATCH_ARRAY_LIMIT)
+    stream_ids: list[UUID] | None = Field(None, max_length=CROSS_MATCH_ARRAY_LIMIT)
+    track_ids: list[str] | None = Field(None, max_length=CROSS_MATCH_ARRAY_LIMIT)
+    face_ids: list[UUID] | None = Field(None, max_length=CROSS_MATCH_ARRAY_LIMIT)
+    user_data: str | None = Field(None, max_length=128, description="A substring of the user data.")
+    tags: list[str] | None = Field(None, description="The event holds every one of them.")
+
+
+def _filters_of(data: Any, source_field: str) -> Any:
+    """Parse ``filters`` by the content's source (both filter models would accept some bodies)."""
+    if not isinstance(data, dict) or not isinstance(data.get("filters", {}), dict):
+        return data
+    model = EventObjectFilters if data.get(source_field) == "events" else FaceObjectFilters
+    try:
+        return {**data, "filters": model.model_validate(data.get("filters", {}))}
+    except ValidationError as error:
+        raise ValueError(f"filters: {error}") from None
+
+
 class ObjectsSet(Body):
     """The objects a task reads: their source and filters."""
 
@@ -80,23 +117,41 @@ class GcContent(Body):
     """Garbage collection: delete the objects the filters select."""
 
     target: ObjectsType = "faces"
-    filters: FaceObjectFilters = Field(default_factory=FaceObjectFilters)
+    filters: FaceObjectFilters | EventObjectFilters = Field(default_factory=FaceObjectFilters)
     remove_samples: Flag = Field(0, description="1: also delete the faces' samples named by their avatars.")
     store_results: Flag = Field(1, description="0: keep no result object.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _event_filters(cls, data: Any) -> Any:
+        return _filters_of(data, "target")
 
 
 class ExporterContent(ObjectsSet):
     """Export objects to a CSV in a ZIP (with their images when ``save_images`` is 1)."""
 
-    columns: list[str] | None = Field(None, min_length=1, description=f"Face columns: {', '.join(FACE_COLUMNS)}.")
+    filters: FaceObjectFilters | EventObjectFilters = Field(default_factory=FaceObjectFilters)  # type: ignore[assignment]
+    columns: list[str] | None = Field(None, min_length=1, description=(
+        f"Face columns: {', '.join(FACE_COLUMNS)}; event columns: {', '.join(EVENT_COLUMNS)}."))
     csv_delimiter: str = Field(",", min_length=1, max_length=1)
     save_images: Flag = 0
 
+    @model_validator(mode="before")
+    @classmethod
+    def _event_filters(cls, data: Any) -> Any:
+        return _filters_of(data, "objects_type")
+
+    @property
+    def all_columns(self) -> list[str]:
+        """The chosen columns, else every column of the source."""
+        return self.columns or list(EVENT_COLUMNS if self.objects_type == "events" else FACE_COLUMNS)
+
     @model_validator(mode="after")
     def _known_columns(self) -> ExporterContent:
-        unknown = [c for c in self.columns or () if c not in FACE_COLUMNS]
+        allowed = EVENT_COLUMNS if self.objects_type == "events" else FACE_COLUMNS
+        unknown = [c for c in self.columns or () if c not in allowed]
         if unknown:
-            raise ValueError(f"unknown columns {unknown}; allowed: {list(FACE_COLUMNS)}")
+            raise ValueError(f"unknown columns {unknown}; allowed: {list(allowed)}")
         return self
 
 

@@ -256,6 +256,12 @@ class LunaEventStore(EventTable[LunaEventFilters]):
         """Store the events at once; an event_id saved again is stored once (the table collapses on it)."""
         await self.warehouse.insert(TABLE, [event_row(e) for e in events])
 
+    async def delete(self, event_ids: list[UUID], accounts: set[UUID]) -> None:
+        """Delete the accounts' events with those ids; ids already gone are no error (a redone gc)."""
+        if event_ids:
+            await self.warehouse.execute(
+                f"DELETE FROM {self.table} WHERE {luna_where(LunaEventFilters(event_ids=event_ids), accounts)}")
+
     async def exists(self, event_id: UUID, accounts: set[UUID]) -> bool:
         return await self.count(self.by_id(event_id), accounts) > 0
 

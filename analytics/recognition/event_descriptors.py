@@ -198,6 +198,17 @@ class EventArchive:
                 await self.bodies.delete([e.event_id for e in events if e.body_descriptor is not None])
             raise
 
+    async def delete(self, account_id: UUID, event_ids: list[UUID]) -> None:
+        """Delete the account's events and their descriptors. Descriptors go first, as in ``save``, so no
+        descriptor outlives its event; ids that are gone already are no error."""
+        mine = [UUID(e["event_id"]) for e in await self.store.list(
+            LunaEventFilters(event_ids=event_ids), {account_id}, 1, max(len(event_ids), 1))] if event_ids else []
+        if not mine:
+            return
+        for descriptors in [self.faces] + ([self.bodies] if self.bodies is not None else []):
+            await descriptors.delete(mine)
+        await self.store.delete(mine, {account_id})
+
     async def vector(self, account_id: UUID, event_id: UUID, kind: DescriptorKind = "face") -> tuple[int, list[float]] | None:
         return await self.descriptors(kind).vector(account_id, event_id)
 

@@ -1,5 +1,5 @@
-"""Where a task's objects come from. ``faces`` reads the face store; LUNA's ``events`` source is refused
-with 28021 until an event store can answer the same questions (one module with this interface)."""
+"""Where a task's objects come from. ``faces`` reads the face store; ``events`` (``event_source.py``) the
+events archive, for gc and exporter. The other task types refuse events with 28021 (``faces_only``)."""
 
 from __future__ import annotations
 

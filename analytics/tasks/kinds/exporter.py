@@ -1,6 +1,7 @@
-"""Exporter of faces: a CSV (LUNA's face columns, the chosen delimiter) in a ZIP, with the faces' sample
-images under ``images/`` when ``save_images`` is 1. Subtasks read disjoint face-id ranges, so every face
-is one row, and a redone subtask replaces its own rows."""
+"""Exporter of faces or events (``objects_type``): a CSV (LUNA's face or event columns, the chosen
+delimiter) in a ZIP, with the faces' sample images under ``images/`` when ``save_images`` is 1 (events
+carry none here). Subtasks read disjoint id ranges, so every object is one row, and a redone subtask
+replaces its own rows."""
 
 from __future__ import annotations
 
@@ -13,17 +14,19 @@ from uuid import UUID
 from analytics.recognition.face_store import StoredFace
 from analytics.tasks.kinds.base import Kind
 from analytics.tasks.kinds.images import sample_image, sample_of
+from analytics.tasks.event_source import EventSource
 from analytics.tasks.resources import Resources
 from analytics.tasks.results import Result, zip_result
-from analytics.tasks.sources import FaceSource, faces_only
+from analytics.tasks.sources import FaceSource
 from analytics.tasks.splitting import from_content, ranges, to_content
-from schemas.tasks import FACE_COLUMNS, ExporterContent, Task, TaskType
-
-CSV_NAME = "faces.csv"
+from schemas.tasks import EventObjectFilters, ExporterContent, FaceObjectFilters, Task, TaskType
 
 
 def face_value(face: StoredFace, column: str) -> str:
-    value = getattr(face, column)
+    return cell(getattr(face, column))
+
+
+def cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -46,14 +49,22 @@ class Exporter(Kind[ExporterContent]):
     content_model = ExporterContent
 
     async def plan(self, res: Resources, account_id: UUID, content: ExporterContent) -> list[dict[str, Any]]:
-        faces_only(content.objects_type)
-        source = FaceSource(res.recognition.store)
-        count = await source.count(account_id, source.filters(content.filters))
+        if isinstance(content.filters, EventObjectFilters):
+            events = EventSource(res.recognition.archive())
+            count = await events.count(account_id, events.filters(content.filters))
+        else:
+            faces = FaceSource(res.recognition.store)
+            count = await faces.count(account_id, faces.filters(content.filters))
         return [to_content(r) for r in ranges(count, res.settings.subtask_size)]
 
     async def run(self, res: Resources, task: Task, content: ExporterContent, index: int, part: dict[str, Any]) -> Any:
+        columns = content.all_columns
+        if isinstance(content.filters, EventObjectFilters):
+            events = EventSource(res.recognition.archive())
+            found = await events.events(task.account_id, events.filters(content.filters, from_content(part)))
+            return {"rows": [[cell(e.get(c)) for c in columns] for e in found], "images": {}}
+        assert isinstance(content.filters, FaceObjectFilters)
         source = FaceSource(res.recognition.store)
-        columns = content.columns or list(FACE_COLUMNS)
         faces = await source.faces(task.account_id, source.filters(content.filters, from_content(part)))
         return {
             "rows": [[face_value(f, c) for c in columns] for f in faces],
@@ -61,8 +72,8 @@ class Exporter(Kind[ExporterContent]):
         }
 
     async def merge(self, res: Resources, task: Task, content: ExporterContent, parts: list[Any]) -> Result | None:
-        columns = content.columns or list(FACE_COLUMNS)
-        files = {CSV_NAME: csv_text(columns, [row for p in parts for row in p["rows"]], content.csv_delimiter)}
+        rows = [row for p in parts for row in p["rows"]]
+        files = {f"{content.objects_type}.csv": csv_text(content.all_columns, rows, content.csv_delimiter)}
         if content.save_images:
             for p in parts:
                 for face_id, sample_id in p["images"].items():

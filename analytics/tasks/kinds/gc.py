@@ -1,4 +1,5 @@
-"""Garbage collection of faces: delete every face the filters select, each exactly once.
+"""Garbage collection of faces or events (``target``): delete every object the filters select, each
+exactly once. Events go with their descriptors (``EventArchive.delete``).
 
 A subtask first records its plan (the face ids in its range, and their samples with remove_samples) as
 an object beside the results, then deletes. Redone after a crash it finds the plan and deletes what is
@@ -13,11 +14,12 @@ from uuid import UUID
 from analytics.images.samples import SampleStore
 from analytics.tasks.kinds.base import Kind, batches
 from analytics.tasks.kinds.images import sample_of
+from analytics.tasks.event_source import EventSource
 from analytics.tasks.resources import Resources
 from analytics.tasks.results import Result, Results, json_result
-from analytics.tasks.sources import FaceSource, faces_only
-from analytics.tasks.splitting import from_content, ranges, to_content
-from schemas.tasks import GcContent, Task, TaskType
+from analytics.tasks.sources import FaceSource
+from analytics.tasks.splitting import IdRange, from_content, ranges, to_content
+from schemas.tasks import EventObjectFilters, FaceObjectFilters, GcContent, Task, TaskType
 
 DELETE_BATCH = 1000
 
@@ -27,12 +29,18 @@ class Gc(Kind[GcContent]):
     content_model = GcContent
 
     async def plan(self, res: Resources, account_id: UUID, content: GcContent) -> list[dict[str, Any]]:
-        faces_only(content.target)
-        source = FaceSource(res.recognition.store)
-        count = await source.count(account_id, source.filters(content.filters))
+        if isinstance(content.filters, EventObjectFilters):
+            events = EventSource(res.recognition.archive())
+            count = await events.count(account_id, events.filters(content.filters))
+        else:
+            faces = FaceSource(res.recognition.store)
+            count = await faces.count(account_id, faces.filters(content.filters))
         return [to_content(r) for r in ranges(count, res.settings.subtask_size)]
 
     async def run(self, res: Resources, task: Task, content: GcContent, index: int, part: dict[str, Any]) -> Any:
+        if isinstance(content.filters, EventObjectFilters):
+            return await self._events(res, task, content.filters, index, from_content(part))
+        assert isinstance(content.filters, FaceObjectFilters)
         source, results = FaceSource(res.recognition.store), Results(res.storage)
         planned = await results.part(task, index, "plan")
         if planned is None:
@@ -48,9 +56,25 @@ class Gc(Kind[GcContent]):
             await samples.delete(task.account_id, "faces", UUID(sample_id))
         return planned
 
+    @staticmethod
+    async def _events(res: Resources, task: Task, filters: EventObjectFilters, index: int, part: IdRange) -> Any:
+        """As for faces: the plan (the range's event ids) is stored first, then deleted in batches."""
+        source, results = EventSource(res.recognition.archive()), Results(res.storage)
+        planned = await results.part(task, index, "plan")
+        if planned is None:
+            events = await source.events(task.account_id, source.filters(filters, part))
+            planned = {"event_ids": [e["event_id"] for e in events]}
+            await results.put_part(task, index, "plan", planned)
+        for chunk in batches([UUID(i) for i in planned["event_ids"]], DELETE_BATCH):
+            await source.delete(task.account_id, chunk)
+        return planned
+
     async def merge(self, res: Resources, task: Task, content: GcContent, parts: list[Any]) -> Result | None:
         if not content.store_results:
             return None
+        if content.target == "events":
+            event_ids = [i for p in parts for i in p["event_ids"]]
+            return json_result({"removed_events": len(event_ids), "event_ids": event_ids})
         face_ids = [i for p in parts for i in p["face_ids"]]
         removed_samples = sum(len(p["samples"]) for p in parts)
         return json_result({"removed_faces": len(face_ids), "removed_samples": removed_samples, "face_ids": face_ids})

@@ -61,12 +61,13 @@ async def submit(api: Manager, kind: str, content: dict[str, Any], headers: dict
     return int(response.json()["task_id"])
 
 
-async def finished(api: Manager, task_id: int, timeout: float = 60) -> tuple[dict[str, Any], list[tuple[int, int]]]:
+async def finished(api: Manager, task_id: int, timeout: float = 60,
+                   headers: dict[str, str] | None = None) -> tuple[dict[str, Any], list[tuple[int, int]]]:
     """The task once finished, and every (done, all) progress seen on the way."""
     seen: list[tuple[int, int]] = []
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        response = await api.http.get(f"/6/tasks/{task_id}", headers=api.admin)
+        response = await api.http.get(f"/6/tasks/{task_id}", headers=headers or api.admin)
         assert response.status_code == 200, response.text
         task = response.json()
         progress = (task["count_task_parts_done"], task["count_task_parts_all"])

@@ -54,8 +54,10 @@ async def test_tasks_are_filtered_counted_and_invisible_to_other_accounts(api: M
 
 
 @pytest.mark.parametrize(("kind", "content", "status", "code"), [
-    ("gc", {"target": "events"}, 403, 28021),
-    ("exporter", {"objects_type": "events"}, 403, 28021),
+    ("linker", {"objects_type": "events", "create_list": 1}, 403, 28021),
+    ("clustering", {"objects_type": "events"}, 403, 28021),
+    ("gc", {"target": "events", "filters": {"list_id": str(uuid.uuid4())}}, 400, 12022),
+    ("exporter", {"objects_type": "events", "columns": ["avatar"]}, 400, 12022),
     ("exporter", {"columns": ["password"]}, 400, 12022),
     ("linker", {"create_list": 1, "list_id": str(uuid.uuid4())}, 400, 12022),
     ("cross_match", {"references": {}, "candidates": {}, "limit": 0}, 400, 12022),

@@ -8,13 +8,14 @@ from uuid import UUID, uuid4
 import numpy as np
 import pytest
 
+from analytics.tasks.event_source import EventSource
 from analytics.tasks.kinds.roc import roc
 from analytics.tasks.schedules import check_cron, next_run
 from analytics.tasks.similarity import cutoff
 from analytics.tasks.splitting import narrowed, ranges
 from schemas.descriptors import similarity
 from schemas.errors import SeleneError
-from schemas.tasks import RocContent, ScheduleTrigger
+from schemas.tasks import EventObjectFilters, RocContent, ScheduleTrigger
 
 
 def test_ranges_cover_the_uuid_space_without_overlap() -> None:
@@ -77,3 +78,10 @@ def test_the_cli_line_has_a_progress_bar() -> None:
     task = {"task_id": 18, "task_type": 4, "task_status": 1, "count_task_parts_done": 20, "count_task_parts_all": 40,
             "description": "nightly gc"}
     assert line(task) == "    18  gc           in progress     [##########..........] 20/40  nightly gc"
+
+
+def test_event_filters_narrow_to_the_subtasks_id_range() -> None:
+    low, high = UUID(int=1 << 120), UUID(int=1 << 125)
+    given = EventObjectFilters(account_id=uuid4(), sources=["cam"], event_id__gte=low)
+    filters = EventSource.filters(given, (None, high))
+    assert (filters.event_id__gte, filters.event_id__lt, filters.sources) == (low, high, ["cam"])
