@@ -24,10 +24,13 @@ def now() -> datetime:
 
 
 def ended(status: TaskStatus) -> Callable[[Task], None]:
-    """A task update that finishes the task with ``status``."""
+    """A task update that finishes the task with ``status``; a task that has ended already (a cancel that
+    came first, or a worker that finished first) keeps how it ended. Updates are transactional, so this
+    check sees the stored state."""
 
     def mutate(task: Task) -> None:
-        task.task_status, task.end_time = status, now()
+        if not task.task_status.finished:
+            task.task_status, task.end_time = status, now()
 
     return mutate
 

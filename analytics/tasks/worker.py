@@ -52,7 +52,9 @@ class TaskWorker(ConsumerService):
                 await self.store.set_subtask_status(message.subtask_id, TaskStatus.cancelled)
             return
         if await self.store.part_done(task.task_id, message.index):
-            await self._finish_if_complete(task)  # redelivered: the crash came after the part was marked
+            # Redelivered: the crash came after the part was counted, maybe before its status was written.
+            await self.store.set_subtask_status(message.subtask_id, TaskStatus.done)
+            await self._finish_if_complete(task)
             return
         if task.task_status == TaskStatus.pending:
             task = await self.store.update_task(task.task_id, _in_progress)
@@ -65,12 +67,13 @@ class TaskWorker(ConsumerService):
         except SeleneError as exc:
             failed = True
             await self.store.add_error(task, message.subtask_id, exc.error, exc.body.detail)
-            await self.store.set_subtask_status(message.subtask_id, TaskStatus.failed)
             log.warning("subtask failed", extra={"task_id": task.task_id, "index": message.index, "error": str(exc)})
         else:
             await self.results.put_part(task, message.index, "part", part)
-            await self.store.set_subtask_status(message.subtask_id, TaskStatus.done)
+        # The part is counted before its status shows it ended, so a subtask shown done is always in the task's
+        # progress; a crash in between is healed by the redelivery below.
         await self.store.mark_part(task.task_id, message.index, failed)
+        await self.store.set_subtask_status(message.subtask_id, TaskStatus.failed if failed else TaskStatus.done)
         await self._finish_if_complete(task)
 
     async def _finish_if_complete(self, task: Task) -> None:
@@ -83,7 +86,9 @@ class TaskWorker(ConsumerService):
         if failures:
             await self.store.update_task(task.task_id, ended(TaskStatus.failed))
             return
-        await self.store.update_task(task.task_id, lambda t: setattr(t, "task_status", TaskStatus.collect_results))
+        collecting = await self.store.update_task(task.task_id, _collecting)
+        if collecting.task_status != TaskStatus.collect_results:
+            return  # cancelled meanwhile
         kind = KINDS[task.task_type]
         parts = [await self.results.part(task, i, "part") for i in range(task.count_task_parts_all)]
         try:
@@ -96,11 +101,18 @@ class TaskWorker(ConsumerService):
 
         def done_with(t: Task) -> None:
             ended(TaskStatus.done)(t)
-            t.result_id, t.count_task_parts_done = result_id, done
+            if t.task_status == TaskStatus.done:  # not cancelled while the result was merged
+                t.result_id, t.count_task_parts_done = result_id, done
 
         await self.store.update_task(task.task_id, done_with)
         log.info("task done", extra={"task_id": task.task_id, "task_type": task.task_type.name})
 
 
 def _in_progress(task: Task) -> None:
-    task.task_status = TaskStatus.in_progress
+    if task.task_status == TaskStatus.pending:  # never over a cancel that landed since the task was read
+        task.task_status = TaskStatus.in_progress
+
+
+def _collecting(task: Task) -> None:
+    if not task.task_status.finished:
+        task.task_status = TaskStatus.collect_results
