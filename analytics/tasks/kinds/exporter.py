@@ -12,13 +12,13 @@ from typing import Any
 from uuid import UUID
 
 from analytics.recognition.face_store import StoredFace
-from analytics.tasks.kinds.base import Kind
+from analytics.tasks.kinds.base import Kind, id_range_plan
 from analytics.tasks.kinds.images import sample_image, sample_of
 from analytics.tasks.event_source import EventSource
 from analytics.tasks.resources import Resources
 from analytics.tasks.results import Result, zip_result
 from analytics.tasks.sources import FaceSource
-from analytics.tasks.splitting import from_content, ranges, to_content
+from analytics.tasks.splitting import from_content
 from schemas.tasks import EventObjectFilters, ExporterContent, FaceObjectFilters, Task, TaskType
 
 
@@ -49,13 +49,7 @@ class Exporter(Kind[ExporterContent]):
     content_model = ExporterContent
 
     async def plan(self, res: Resources, account_id: UUID, content: ExporterContent) -> list[dict[str, Any]]:
-        if isinstance(content.filters, EventObjectFilters):
-            events = EventSource(res.recognition.archive())
-            count = await events.count(account_id, events.filters(content.filters))
-        else:
-            faces = FaceSource(res.recognition.store)
-            count = await faces.count(account_id, faces.filters(content.filters))
-        return [to_content(r) for r in ranges(count, res.settings.subtask_size)]
+        return await id_range_plan(res, account_id, content.filters)
 
     async def run(self, res: Resources, task: Task, content: ExporterContent, index: int, part: dict[str, Any]) -> Any:
         columns = content.all_columns

@@ -12,13 +12,13 @@ from typing import Any
 from uuid import UUID
 
 from analytics.images.samples import SampleStore
-from analytics.tasks.kinds.base import Kind, batches
+from analytics.tasks.kinds.base import Kind, batches, id_range_plan
 from analytics.tasks.kinds.images import sample_of
 from analytics.tasks.event_source import EventSource
 from analytics.tasks.resources import Resources
 from analytics.tasks.results import Result, Results, json_result
 from analytics.tasks.sources import FaceSource
-from analytics.tasks.splitting import IdRange, from_content, ranges, to_content
+from analytics.tasks.splitting import IdRange, from_content
 from schemas.tasks import EventObjectFilters, FaceObjectFilters, GcContent, Task, TaskType
 
 DELETE_BATCH = 1000
@@ -29,13 +29,7 @@ class Gc(Kind[GcContent]):
     content_model = GcContent
 
     async def plan(self, res: Resources, account_id: UUID, content: GcContent) -> list[dict[str, Any]]:
-        if isinstance(content.filters, EventObjectFilters):
-            events = EventSource(res.recognition.archive())
-            count = await events.count(account_id, events.filters(content.filters))
-        else:
-            faces = FaceSource(res.recognition.store)
-            count = await faces.count(account_id, faces.filters(content.filters))
-        return [to_content(r) for r in ranges(count, res.settings.subtask_size)]
+        return await id_range_plan(res, account_id, content.filters)
 
     async def run(self, res: Resources, task: Task, content: GcContent, index: int, part: dict[str, Any]) -> Any:
         if isinstance(content.filters, EventObjectFilters):
