@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import platform
 import time
@@ -19,6 +20,18 @@ from infra.root import embedded
 from infra.settings import BrokerSettings, RedisSettings
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
+SUMMARY = Path(__file__).with_name("summary.json")
+# The stable keys of bench/summary.json, one per row of issue 15's table, with the target each is held to.
+TARGETS: dict[str, tuple[str, float]] = {
+    "agent_ratio": (">=", 0.95),
+    "pipeline_ratio": (">=", 0.90),
+    "streams_per_worker": (">=", 16),
+    "people_count_mae_heldout": ("<=", 0.30),
+    "sink_ratio": (">=", 0.80),
+    "api_p99_ratio": ("<=", 1.5),
+    "frame_to_row_p99_s": ("<=", 0.5),
+    "assign_10k_s": ("<=", 5.0),
+}
 
 
 def machine() -> str:
@@ -48,6 +61,25 @@ def record(title: str, body: str, notes: str = "") -> None:
     print(section)
     with RESULTS.open("a") as out:
         out.write(section)
+
+
+def summarize(**figures: float) -> None:
+    """Merge measured figures into bench/summary.json under their stable keys, with machine and date."""
+    unknown = set(figures) - set(TARGETS)
+    if unknown:
+        raise ValueError(f"not a bench/summary.json key: {sorted(unknown)}")
+    try:
+        summary = json.loads(SUMMARY.read_text())
+    except (OSError, ValueError):
+        summary = {}
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    for key, value in figures.items():
+        op, target = TARGETS[key]
+        holds = value >= target if op == ">=" else value <= target
+        summary[key] = round(float(value), 3)
+        summary.setdefault("measured", {})[key] = {"at": stamp, "target": f"{op} {target:g}", "holds": holds}
+    summary["machine"] = machine()
+    SUMMARY.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
 
 
 async def wait_until_serving(port: int, timeout: float = 60) -> None:
