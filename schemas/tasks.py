@@ -2,8 +2,8 @@
 schedules``) and the subtask message task workers share over Kafka.
 
 Task types and statuses keep LUNA's integers (001 §9.7, 003 ``task_type`` / ``task_status``). Each task
-type's ``content`` is its own model; ``objects_type`` names the source of the objects ("faces"; "events"
-for gc and exporter, with LUNA's event filters; the other types refuse events with 28021).
+type's ``content`` is its own model; ``objects_type`` names the source of the objects ("faces", or
+"events" with LUNA's event filters).
 """
 
 from __future__ import annotations
@@ -107,10 +107,15 @@ def _filters_of(data: Any, source_field: str) -> Any:
 
 
 class ObjectsSet(Body):
-    """The objects a task reads: their source and filters."""
+    """The objects a task reads: their source and filters (faces' filters, or events' with ``events``)."""
 
     objects_type: ObjectsType = "faces"
-    filters: FaceObjectFilters = Field(default_factory=FaceObjectFilters)
+    filters: FaceObjectFilters | EventObjectFilters = Field(default_factory=FaceObjectFilters)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _event_filters(cls, data: Any) -> Any:
+        return _filters_of(data, "objects_type")
 
 
 class GcContent(Body):
@@ -130,16 +135,10 @@ class GcContent(Body):
 class ExporterContent(ObjectsSet):
     """Export objects to a CSV in a ZIP (with their images when ``save_images`` is 1)."""
 
-    filters: FaceObjectFilters | EventObjectFilters = Field(default_factory=FaceObjectFilters)  # type: ignore[assignment]
     columns: list[str] | None = Field(None, min_length=1, description=(
         f"Face columns: {', '.join(FACE_COLUMNS)}; event columns: {', '.join(EVENT_COLUMNS)}."))
     csv_delimiter: str = Field(",", min_length=1, max_length=1)
     save_images: Flag = 0
-
-    @model_validator(mode="before")
-    @classmethod
-    def _event_filters(cls, data: Any) -> Any:
-        return _filters_of(data, "objects_type")
 
     @property
     def all_columns(self) -> list[str]:
@@ -156,7 +155,8 @@ class ExporterContent(ObjectsSet):
 
 
 class LinkerContent(ObjectsSet):
-    """Attach the selected faces to a list: ``list_id``, or a new list with ``create_list`` 1."""
+    """Attach the selected faces (with events: new faces made from the events) to a list: ``list_id``, or a
+    new list with ``create_list`` 1."""
 
     list_id: UUID | None = None
     create_list: Flag = 0

@@ -40,6 +40,7 @@ _KIND_NAMES: dict[DescriptorKind, str] = {"face": "event_faces", "body": "event_
 _SCALARS = ["event_id", "account_id", "handler_id", "stream_id", "source", "track_id", "external_id", "user_data",
             "tags", "create_time", "end_time"]
 _MAX_TOPK = 16_384
+_QUERY_BATCH = 1000  # ids per ``in`` filter
 
 
 def _text(value: object) -> str:
@@ -114,6 +115,10 @@ class EventDescriptorStore(DescriptorCollections):
         """The event's descriptor (version, vector), None when it has none or is another account's."""
         return await self._read(self._vector, account_id, event_id)
 
+    async def vectors(self, account_id: UUID | None, event_ids: Sequence[UUID]) -> dict[UUID, tuple[int, list[float]]]:
+        """The descriptors (version, vector) of those events that have one, by event id."""
+        return await self._read(self._vectors, account_id, event_ids)
+
     async def search(
         self, account_id: UUID | None, version: int, vectors: Sequence[Sequence[float]],
         filters: EventCandidateFilters, limit: int = 3, threshold: float = 0.0,
@@ -153,6 +158,16 @@ class EventDescriptorStore(DescriptorCollections):
             if rows:
                 return version, [float(x) for x in rows[0]["vector"]]
         return None
+
+    def _vectors(self, account_id: UUID | None, event_ids: Sequence[UUID]) -> dict[UUID, tuple[int, list[float]]]:
+        found: dict[UUID, tuple[int, list[float]]] = {}
+        for version, name in self._opened():
+            for start in range(0, len(event_ids), _QUERY_BATCH):
+                where = " and ".join(_scoped(account_id, [f"event_id in {_strings(event_ids[start:start + _QUERY_BATCH])}"]))
+                for row in self._client.query(name, filter=where, output_fields=["event_id", "vector"],
+                                              consistency_level=CONSISTENCY):
+                    found[UUID(row["event_id"])] = version, [float(x) for x in row["vector"]]
+        return found
 
     def _search(
         self, account_id: UUID | None, version: int, vectors: Sequence[Sequence[float]],

@@ -1,5 +1,6 @@
 """LUNA's ``events`` as a task source: the events archive (warehouse rows, Milvus descriptors) behind the
-faces source's questions (filters for a subtask's id range, count, the objects in id order, delete)."""
+faces source's questions (filters for a subtask's id range, count, the objects in id order, their
+descriptors, delete)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+import numpy as np
+
 from analytics.events.luna_event_store import LunaEventFilters
 from analytics.recognition.event_descriptors import EventArchive
+from analytics.tasks.descriptors import Descriptors
 from analytics.tasks.splitting import IdRange, narrowed
 from schemas.tasks import EventObjectFilters
 
@@ -36,6 +40,21 @@ class EventSource:
             found.extend(page)
             if len(page) < PAGE:
                 return sorted(found, key=lambda e: UUID(e["event_id"]))
+
+    async def descriptors(self, account_id: UUID, filters: LunaEventFilters) -> list[Descriptors]:
+        """The events' face descriptors from Milvus, one group per descriptor version, in event id order;
+        events without a face descriptor are left out."""
+        ids = [UUID(e["event_id"]) for e in await self.events(account_id, filters)]
+        vectors = await self.archive.faces.vectors(account_id, ids)
+        groups: dict[int, list[tuple[UUID, list[float]]]] = {}
+        for event_id in ids:
+            if event_id in vectors:
+                version, vector = vectors[event_id]
+                groups.setdefault(version, []).append((event_id, vector))
+        return [
+            Descriptors([i for i, _ in rows], version, np.asarray([v for _, v in rows], np.float32))
+            for version, rows in sorted(groups.items())
+        ]
 
     async def delete(self, account_id: UUID, ids: Sequence[UUID]) -> None:
         await self.archive.delete(account_id, list(ids))

@@ -1,5 +1,5 @@
-"""Where a task's objects come from. ``faces`` reads the face store; ``events`` (``event_source.py``) the
-events archive, for gc and exporter. The other task types refuse events with 28021 (``faces_only``)."""
+"""Where a task's objects come from: ``faces`` reads the face store; ``events`` (``event_source.py``) the
+events archive. ``selection`` picks the source by the task's filters, so that every task type reads both."""
 
 from __future__ import annotations
 
@@ -10,20 +10,14 @@ from uuid import UUID
 import numpy as np
 
 from analytics.recognition.face_store import FaceFilters, FaceStore, StoredFace
+from analytics.recognition.service import Recognition
+from analytics.tasks.descriptors import Descriptors
+from analytics.tasks.event_source import EventSource
 from analytics.tasks.splitting import IdRange, narrowed
 from schemas.errors import EVENTS_SOURCE_UNSUPPORTED, SeleneError
-from schemas.tasks import FaceObjectFilters
+from schemas.tasks import EventObjectFilters, FaceObjectFilters
 
 PAGE = 1000
-
-
-@dataclass(frozen=True)
-class Descriptors:
-    """Objects' descriptors of one version, row i of ``vectors`` belonging to ``ids[i]``."""
-
-    ids: list[UUID]
-    version: int
-    vectors: np.ndarray
 
 
 class FaceSource:
@@ -68,7 +62,38 @@ class FaceSource:
         return await self.store.delete(account_id, ids)
 
 
-def faces_only(objects_type: str) -> None:
-    """Refuse the sources Selene's tasks cannot read yet, with LUNA's error for a missing Events."""
-    if objects_type != "faces":
+@dataclass(frozen=True)
+class Selection:
+    """The objects a task's filters select, from the source the filters are for."""
+
+    source: FaceSource | EventSource
+    given: FaceObjectFilters | EventObjectFilters
+
+    async def count(self, account_id: UUID) -> int:
+        if isinstance(self.source, EventSource):
+            assert isinstance(self.given, EventObjectFilters)
+            return await self.source.count(account_id, self.source.filters(self.given))
+        assert isinstance(self.given, FaceObjectFilters)
+        return await self.source.count(account_id, self.source.filters(self.given))
+
+    async def descriptors(self, account_id: UUID, part: IdRange = (None, None)) -> list[Descriptors]:
+        """The selected objects' descriptors in ``part`` of the id range (faces' or events' ids)."""
+        if isinstance(self.source, EventSource):
+            assert isinstance(self.given, EventObjectFilters)
+            return await self.source.descriptors(account_id, self.source.filters(self.given, part))
+        assert isinstance(self.given, FaceObjectFilters)
+        return await self.source.descriptors(account_id, self.source.filters(self.given, part))
+
+
+def events_of(recognition: Recognition) -> EventSource:
+    """The events as a source; LUNA's 28021 where this process keeps no events archive."""
+    if recognition.events is None:
         raise SeleneError(EVENTS_SOURCE_UNSUPPORTED)
+    return EventSource(recognition.events)
+
+
+def selection(recognition: Recognition, given: FaceObjectFilters | EventObjectFilters) -> Selection:
+    """Faces for faces' filters; events for events' filters."""
+    if isinstance(given, EventObjectFilters):
+        return Selection(events_of(recognition), given)
+    return Selection(FaceSource(recognition.store), given)

@@ -8,10 +8,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from analytics.tasks.event_source import EventSource
 from analytics.tasks.resources import Resources
 from analytics.tasks.results import Result
-from analytics.tasks.sources import FaceSource
+from analytics.tasks.sources import selection
 from analytics.tasks.splitting import ranges, to_content
 from schemas.base import Body
 from schemas.tasks import EventObjectFilters, FaceObjectFilters, Task, TaskType
@@ -47,10 +46,5 @@ def batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 async def id_range_plan(res: Resources, account_id: UUID, filters: FaceObjectFilters | EventObjectFilters) -> list[dict[str, Any]]:
     """Subtasks of about ``subtask_size`` objects each, as id ranges over the faces or events the filters select."""
-    if isinstance(filters, EventObjectFilters):
-        events = EventSource(res.recognition.archive())
-        count = await events.count(account_id, events.filters(filters))
-    else:
-        faces = FaceSource(res.recognition.store)
-        count = await faces.count(account_id, faces.filters(filters))
+    count = await selection(res.recognition, filters).count(account_id)
     return [to_content(r) for r in ranges(count, res.settings.subtask_size)]

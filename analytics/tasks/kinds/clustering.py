@@ -1,6 +1,7 @@
-"""Clustering as LUNA defines it: connected components of the similarity graph, two faces linked when
-their similarity reaches ``threshold``. That is DBSCAN with ``min_samples=1`` and eps the distance at
-the threshold (scikit-learn), run per descriptor version over the descriptors read from Milvus.
+"""Clustering as LUNA defines it: connected components of the similarity graph, two faces (or events)
+linked when their similarity reaches ``threshold``. That is DBSCAN with ``min_samples=1`` and eps the distance at
+the threshold (scikit-learn), run per descriptor version over the descriptors read from Milvus
+(the faces', or the events' face descriptors).
 One subtask."""
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from analytics.tasks.kinds.base import Kind
 from analytics.tasks.resources import Resources
 from analytics.tasks.results import Result, json_result
 from analytics.tasks.similarity import cutoff, sklearn_metric
-from analytics.tasks.sources import Descriptors, FaceSource, faces_only
+from analytics.tasks.descriptors import Descriptors
+from analytics.tasks.sources import selection
 from schemas.errors import CLUSTERING_SET_EMPTY, SeleneError
 from schemas.tasks import ClusteringContent, Task, TaskType
 
@@ -28,8 +30,8 @@ def components(group: Descriptors, threshold: float) -> list[list[str]]:
     eps = min(cutoff(threshold, group.version), _EVERYTHING)
     labels = DBSCAN(eps=max(eps, 1e-12), min_samples=1, metric=sklearn_metric(group.version)).fit(group.vectors).labels_
     clusters: dict[int, list[str]] = {}
-    for face_id, label in zip(group.ids, labels, strict=True):
-        clusters.setdefault(int(label), []).append(str(face_id))
+    for object_id, label in zip(group.ids, labels, strict=True):
+        clusters.setdefault(int(label), []).append(str(object_id))
     return [sorted(c) for c in clusters.values()]
 
 
@@ -38,12 +40,10 @@ class Clustering(Kind[ClusteringContent]):
     content_model = ClusteringContent
 
     async def plan(self, res: Resources, account_id: UUID, content: ClusteringContent) -> list[dict[str, Any]]:
-        faces_only(content.objects_type)
         return [{}]
 
     async def run(self, res: Resources, task: Task, content: ClusteringContent, index: int, part: dict[str, Any]) -> Any:
-        source = FaceSource(res.recognition.store)
-        groups = await source.descriptors(task.account_id, source.filters(content.filters))
+        groups = await selection(res.recognition, content.filters).descriptors(task.account_id)
         if not groups:
             raise SeleneError(CLUSTERING_SET_EMPTY)
         clusters = [c for g in groups for c in components(g, content.threshold)]

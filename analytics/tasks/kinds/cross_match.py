@@ -1,6 +1,7 @@
-"""Cross-matching: every reference face against every candidate face; per reference the ``limit`` most
-similar candidates at or above ``threshold``, best first. References are split by face-id range into
-subtasks; each subtask reads the candidates' descriptors from Milvus and compares in bulk."""
+"""Cross-matching: every reference (a face or an event) against every candidate (faces or events); per
+reference the ``limit`` most similar candidates at or above ``threshold``, best first. References are
+split by id range into subtasks; each subtask reads the candidates' descriptors from Milvus and compares
+in bulk."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from analytics.tasks.kinds.base import Kind
 from analytics.tasks.resources import Resources
 from analytics.tasks.results import Result, json_result
 from analytics.tasks.similarity import distances, similarities
-from analytics.tasks.sources import Descriptors, FaceSource, faces_only
+from analytics.tasks.descriptors import Descriptors
+from analytics.tasks.sources import selection
 from analytics.tasks.splitting import from_content, ranges, to_content
 from schemas.errors import CROSS_MATCH_GENERAL_LIMIT, CROSS_MATCH_SET_EMPTY, SeleneError
 from schemas.tasks import CrossMatchContent, Task, TaskType
@@ -41,23 +43,20 @@ class CrossMatch(Kind[CrossMatchContent]):
     content_model = CrossMatchContent
 
     async def plan(self, res: Resources, account_id: UUID, content: CrossMatchContent) -> list[dict[str, Any]]:
-        faces_only(content.references.objects_type)
-        faces_only(content.candidates.objects_type)
-        source = FaceSource(res.recognition.store)
-        references = await source.count(account_id, source.filters(content.references.filters))
-        candidates = await source.count(account_id, source.filters(content.candidates.filters))
+        references = await selection(res.recognition, content.references.filters).count(account_id)
+        candidates = await selection(res.recognition, content.candidates.filters).count(account_id)
         limit = res.settings.cross_match_general_limit
         if references * candidates > limit:
             raise SeleneError(CROSS_MATCH_GENERAL_LIMIT, limit)
         return [to_content(r) for r in ranges(references, res.settings.cross_match_references)]
 
     async def run(self, res: Resources, task: Task, content: CrossMatchContent, index: int, part: dict[str, Any]) -> Any:
-        source = FaceSource(res.recognition.store)
-        candidates = {d.version: d for d in await source.descriptors(
-            task.account_id, source.filters(content.candidates.filters))}
+        candidates = {d.version: d for d in await selection(res.recognition, content.candidates.filters).descriptors(
+            task.account_id)}
         if not candidates:
             raise SeleneError(CROSS_MATCH_SET_EMPTY, "Candidates")
-        references = await source.descriptors(task.account_id, source.filters(content.references.filters, from_content(part)))
+        references = await selection(res.recognition, content.references.filters).descriptors(
+            task.account_id, from_content(part))
         matched: list[dict[str, Any]] = []
         for refs in references:
             same = candidates.get(refs.version)

@@ -14,10 +14,9 @@ from uuid import UUID
 from analytics.recognition.face_store import StoredFace
 from analytics.tasks.kinds.base import Kind, id_range_plan
 from analytics.tasks.kinds.images import sample_image, sample_of
-from analytics.tasks.event_source import EventSource
 from analytics.tasks.resources import Resources
 from analytics.tasks.results import Result, zip_result
-from analytics.tasks.sources import FaceSource
+from analytics.tasks.sources import FaceSource, events_of
 from analytics.tasks.splitting import from_content
 from schemas.tasks import EventObjectFilters, ExporterContent, FaceObjectFilters, Task, TaskType
 
@@ -54,7 +53,7 @@ class Exporter(Kind[ExporterContent]):
     async def run(self, res: Resources, task: Task, content: ExporterContent, index: int, part: dict[str, Any]) -> Any:
         columns = content.all_columns
         if isinstance(content.filters, EventObjectFilters):
-            events = EventSource(res.recognition.archive())
+            events = events_of(res.recognition)
             found = await events.events(task.account_id, events.filters(content.filters, from_content(part)))
             return {"rows": [[cell(e.get(c)) for c in columns] for e in found], "images": {}}
         assert isinstance(content.filters, FaceObjectFilters)

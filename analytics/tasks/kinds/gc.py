@@ -14,10 +14,9 @@ from uuid import UUID
 from analytics.images.samples import SampleStore
 from analytics.tasks.kinds.base import Kind, batches, id_range_plan
 from analytics.tasks.kinds.images import sample_of
-from analytics.tasks.event_source import EventSource
 from analytics.tasks.resources import Resources
 from analytics.tasks.results import Result, Results, json_result
-from analytics.tasks.sources import FaceSource
+from analytics.tasks.sources import FaceSource, events_of
 from analytics.tasks.splitting import IdRange, from_content
 from schemas.tasks import EventObjectFilters, FaceObjectFilters, GcContent, Task, TaskType
 
@@ -53,7 +52,7 @@ class Gc(Kind[GcContent]):
     @staticmethod
     async def _events(res: Resources, task: Task, filters: EventObjectFilters, index: int, part: IdRange) -> Any:
         """As for faces: the plan (the range's event ids) is stored first, then deleted in batches."""
-        source, results = EventSource(res.recognition.archive()), Results(res.storage)
+        source, results = events_of(res.recognition), Results(res.storage)
         planned = await results.part(task, index, "plan")
         if planned is None:
             events = await source.events(task.account_id, source.filters(filters, part))

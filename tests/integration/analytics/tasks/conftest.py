@@ -47,6 +47,11 @@ def vector(*axes: tuple[int, float]) -> np.ndarray:
     return v
 
 
+def dlib_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Version 1001 by hand: 1 - Euclidean distance / 1.2, floored at 0."""
+    return max(0.0, 1.0 - float(np.sqrt(((a - b) ** 2).sum())) / 1.2)
+
+
 async def face(api: Manager, v: np.ndarray, headers: dict[str, str] | None = None, **fields: Any) -> str:
     body = {"descriptor": {"descriptor": encode_raw(v), "descriptor_version": 1001}, **fields}
     response = await api.http.post("/6/faces", json=body, headers=headers or api.admin)

@@ -54,8 +54,8 @@ async def test_tasks_are_filtered_counted_and_invisible_to_other_accounts(api: M
 
 
 @pytest.mark.parametrize(("kind", "content", "status", "code"), [
-    ("linker", {"objects_type": "events", "create_list": 1}, 403, 28021),
-    ("clustering", {"objects_type": "events"}, 403, 28021),
+    ("linker", {"objects_type": "events", "create_list": 1, "filters": {"list_id": str(uuid.uuid4())}}, 400, 12022),
+    ("clustering", {"objects_type": "events", "filters": {"face_id__gte": str(uuid.uuid4())}}, 400, 12022),
     ("gc", {"target": "events", "filters": {"list_id": str(uuid.uuid4())}}, 400, 12022),
     ("exporter", {"objects_type": "events", "columns": ["avatar"]}, 400, 12022),
     ("exporter", {"columns": ["password"]}, 400, 12022),

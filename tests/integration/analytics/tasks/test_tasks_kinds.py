@@ -14,16 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.integration.analytics.tasks.conftest import face, finished, resources, result, submit, vector
+from tests.integration.analytics.tasks.conftest import dlib_similarity, face, finished, resources, result, submit, vector
 from tests.integration.video_manager.conftest import Manager
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 JPEG = (Path(__file__).resolve().parents[3] / "data" / "faces" / "messi.jpg").read_bytes()
-
-
-def dlib_similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Version 1001 by hand: 1 - Euclidean distance / 1.2, floored at 0."""
-    return max(0.0, 1.0 - float(np.sqrt(((a - b) ** 2).sum())) / 1.2)
 
 
 async def faces_with(api: Manager, user_data: str) -> set[str]:
