@@ -324,7 +324,8 @@ class TasksSettings(BaseSettings):
         100_000_000, ge=1, description="Most references x candidates of one cross-match (error 31002 above)."
     )
     run_worker: bool | None = Field(
-        None, description="Run a task worker inside the API; unset: when Milvus is Lite (one process per file).",
+        None,
+        description="Run a task worker inside the API; unset: when Milvus is Lite or the warehouse chdb (one process each).",
     )
     schedule_interval: float = Field(1.0, gt=0, description="How often the API checks the schedules, seconds.")
     store_prefix: str = Field(

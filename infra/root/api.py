@@ -182,7 +182,7 @@ async def serve() -> None:
     await task_services.start()
     task_worker_run: asyncio.Task[None] | None = None
     task_worker: TaskWorker | None = None
-    if worker_in_api(tasks_settings, MilvusSettings(), common):  # Milvus Lite: only this process may open it
+    if worker_in_api(tasks_settings, MilvusSettings(), WarehouseSettings(), common):  # Lite or chdb: only here
         task_worker = TaskWorker(broker.bootstrap, task_worker_group(WorkerSettings().app_id), task_res)
         task_worker_run = asyncio.create_task(_keep_running(
             Service("tasks-worker", task_worker.start, task_worker.wait, task_worker.stop)))

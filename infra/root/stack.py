@@ -124,7 +124,7 @@ class EmbeddedStack:
         worker = ManagedProcess("worker", _selene("worker"), self.run_dir / "worker.log", lambda: False)
         worker.ready = _heartbeat_ready(self.redis.url, "worker", worker)
         self.parts.append(Part(worker, "Faust stream processors", self._restarts()))
-        if not worker_in_api(TasksSettings(), MilvusSettings(), self.common):
+        if not worker_in_api(TasksSettings(), MilvusSettings(), WarehouseSettings(), self.common):
             tasks = ManagedProcess("tasks-worker", _selene("tasks-worker"), self.run_dir / "tasks-worker.log", lambda: False)
             tasks.ready = _heartbeat_ready(self.redis.url, "tasks-worker", tasks)
             self.parts.append(Part(tasks, "task worker (LUNA tasks)", self._restarts()))

@@ -2,18 +2,26 @@
 
 It opens the face store itself, so it needs a Milvus server (``SELENE_MILVUS_URI``): Milvus Lite admits
 one process per file, and with Lite the API runs the task worker inside itself instead
-(``SELENE_TASKS_RUN_WORKER``). More of these processes share the subtasks (``docker compose --scale``).
+(``SELENE_TASKS_RUN_WORKER``). Events as a task source need the warehouse too: a ClickHouse server,
+opened here; chdb is in the API's process, so with chdb the API runs the task worker as well, and a
+worker started here anyway reads faces only (event subtasks fail with 28021). More of these processes
+share the subtasks (``docker compose --scale``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 
 import redis.asyncio as aioredis
 
+from analytics.events.luna_event_store import LunaEventStore
+from analytics.events.setup import open_warehouse
+from analytics.events.warehouse import Warehouse
 from analytics.images.backend import open_image_store
 from analytics.images.storage import ObjectStorage
+from analytics.recognition.event_descriptors import EventArchive, EventDescriptorStore
 from analytics.recognition.face_store import FaceStore
 from analytics.recognition.milvus import milvus_uri, open_milvus
 from analytics.recognition.service import Recognition, open_lists
@@ -31,16 +39,21 @@ from infra.settings import (
     MilvusSettings,
     RedisSettings,
     TasksSettings,
+    WarehouseSettings,
     WorkerSettings,
     env_name,
 )
 
+log = logging.getLogger(__name__)
 
-def worker_in_api(tasks: TasksSettings, milvus: MilvusSettings, common: CommonSettings) -> bool:
-    """Whether the API process runs the task worker: by setting, else when Milvus is Lite."""
+
+def worker_in_api(tasks: TasksSettings, milvus: MilvusSettings, warehouse: WarehouseSettings,
+                  common: CommonSettings) -> bool:
+    """Whether the API process runs the task worker: by setting, else when the API holds a store no other
+    process may open (Milvus Lite, chdb)."""
     if tasks.run_worker is not None:
         return tasks.run_worker
-    return "://" not in milvus_uri(milvus, common)
+    return "://" not in milvus_uri(milvus, common) or warehouse.backend == "chdb"
 
 
 def resources(redis_client: aioredis.Redis, recognition: Recognition, storage: ObjectStorage,
@@ -58,13 +71,25 @@ async def run() -> int:
     redis_url = RedisSettings().url
     milvus = await asyncio.to_thread(open_milvus, milvus_settings, common)
     client = aioredis.from_url(redis_url)
-    recognition = Recognition(FaceStore(milvus, milvus_settings), open_lists(client, settings.store_prefix))
+    warehouse: Warehouse | None = None
+    events: EventArchive | None = None
+    warehouse_settings = WarehouseSettings()
+    if warehouse_settings.backend == "server":
+        warehouse = await open_warehouse(warehouse_settings, common)
+        events = EventArchive(LunaEventStore(warehouse), EventDescriptorStore(milvus, milvus_settings),
+                              EventDescriptorStore(milvus, milvus_settings, kind="body"))
+    else:
+        log.warning("no events as a task source here: the warehouse is chdb, in the API's process",
+                    extra={"fix": f"set {env_name(WarehouseSettings, 'backend')}=server"})
+    recognition = Recognition(FaceStore(milvus, milvus_settings), open_lists(client, settings.store_prefix), events)
     res = resources(client, recognition, open_image_store(ImageStoreSettings(), common.data_dir).images.storage, settings)
     worker = TaskWorker(BrokerSettings().bootstrap, task_worker_group(WorkerSettings().app_id), res)
     try:
         return await run_process(Service("tasks-worker", worker.start, worker.wait, worker.stop), redis_url)
     finally:
         recognition.close()
+        if warehouse is not None:
+            await warehouse.stop()
         await client.aclose()
         await asyncio.to_thread(milvus.close)
 

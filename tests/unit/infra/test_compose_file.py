@@ -37,7 +37,7 @@ REQUIRED_DEPENDENCIES = {
     "sink": {"kafka", "clickhouse"},
     "worker": {"kafka", "redis"},
     "video-agent": {"kafka", "redis", "api"},
-    "tasks-worker": {"kafka", "redis", "milvus"},
+    "tasks-worker": {"kafka", "redis", "clickhouse", "milvus"},
 }
 SELENE_VAR = re.compile(r"\bSELENE_[A-Z0-9_]+\b")
 
