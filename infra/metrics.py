@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 # Seconds, from a millisecond-scale model call to a multi-second warehouse insert.
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-FRAMES_DECODED = Counter("selene_frames_decoded", "Frames the agent decoded, per stream.", ["stream_id"])
+FRAMES_DECODED = Counter(
+    "selene_frames_decoded", "Frames the agent read (decoded, or left undecoded as unsampled), per stream.", ["stream_id"]
+)
 FRAMES_PUBLISHED = Counter("selene_frames_published", "Frames the agent published to Kafka, per stream.", ["stream_id"])
 FRAMES_DROPPED = Counter(
     "selene_frames_dropped", "Frames the agent dropped (queue full or not delivered), per stream.", ["stream_id"]

@@ -188,6 +188,12 @@ class AgentSettings(BaseSettings):
     decoder: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Video decoding: auto tries CUDA (NVDEC) and falls back to the CPU."
     )
+    decoder_threads: int = Field(
+        0, ge=0, description="FFmpeg decoder threads per stream; 0: FFmpeg's choice (one per core, plus one)."
+    )
+    skip_frames: bool = Field(
+        True, description="Leave non-reference frames undecoded where a whole-frame rate will not sample them."
+    )
     stream_timeout_ms: int = Field(3000, ge=1, description="Read timeout of a stream without `timeout`, ms (LUNA).")
     download_timeout: float = Field(600.0, gt=0, description="Seconds a `downloadable` file without `timeout` may take.")
     download_dir: Path | None = Field(None, description="Where `downloadable` files go; default: the temp dir.")

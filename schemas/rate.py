@@ -43,6 +43,15 @@ class RateGate:
         self._next_due = (math.floor((elapsed + _EPSILON) / self.rate.period) + 1) * self.rate.period
         return True
 
+    def skippable(self, frame_number: int) -> bool:
+        """Whether the frame ``frame_number`` will certainly not be due, so its decoding may be skipped,
+        provided every frame before it is offered (or skipped by this rule). Only whole-frame periods
+        can tell ahead of time (seconds depend on the timestamps), and only once the count has begun."""
+        if self.rate.unit != "frame" or self._origin is None or frame_number <= self._last:
+            return False
+        next_due = self._origin + self._next_due  # a whole number of frames, as is the period
+        return frame_number < next_due or (frame_number - next_due) % self.rate.period != 0
+
 
 def sampling_rate(rates: Iterable[Rate], fps: float) -> Rate:
     """The one rate a decoder samples at for several analytics, so that each one's gate still sees its

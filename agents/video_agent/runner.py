@@ -40,8 +40,8 @@ from infra.backoff import Backoff
 from infra.claimcheck import ClaimCheck, claim_key
 from infra import metrics
 from infra.logs import for_stream
-from infra.media.decode import Decoder, source_options, to_image
-from infra.media.jpeg import encode_jpeg
+from infra.media.decode import Decoder, source_options, to_planes
+from infra.media.jpeg import encode_jpeg_planes
 from infra.settings import AgentSettings
 from schemas.errors import ANALYTICS_PROCESSING_FAILED, VIDEO_DOWNLOAD_FAILED, ErrorBody
 from schemas.frames import FrameHeader
@@ -185,26 +185,32 @@ class StreamRunner:
         data = self.config.data
         gpu = self.settings.decoder != "cpu"
         self._progress = time.monotonic()
-        with Decoder(reference, source_options(reference, data.ffmpeg_kwargs), self._timeout, gpu) as decoder:
+        options = source_options(reference, data.ffmpeg_kwargs)
+        with Decoder(reference, options, self._timeout, gpu, self.settings.decoder_threads) as decoder:
             fps = data.fps or decoder.fps
-            self._sampler = self._sampler or RateGate(stream_rate(self.config, fps))
+            sampler = self._sampler = self._sampler or RateGate(stream_rate(self.config, fps))
             self._clock.new_session(fps)
             paced = self.live and urlsplit(reference).scheme in ("", "file")  # a file played as a camera
+            base = self._frame_number  # this session's frames go on from the last one's
+            can_skip = self.settings.skip_frames and sampler.rate.unit == "frame" and sampler.rate.period > 1
+            skippable = (lambda index: sampler.skippable(base + index)) if can_skip else None
             started = time.monotonic()
-            for index, frame in enumerate(decoder.frames()):
+            for nth, (index, frame) in enumerate(decoder.numbered(skippable)):
                 if self._stop.is_set():
                     return
-                if index == 0:
+                if nth == 0:
                     self.state.decoder = decoder.decoder
                     self.log.info("decoding", extra={"decoder": decoder.decoder, "fps": fps})
                 self._progress = time.monotonic()
-                number, self._frame_number = self._frame_number, self._frame_number + 1
-                self.state.decoded += 1
-                metrics.FRAMES_DECODED.labels(self._label).inc()
+                number = base + index
+                read = number + 1 - self._frame_number  # skipped frames were read from the source too
+                self._frame_number = number + 1
+                self.state.decoded += read
+                metrics.FRAMES_DECODED.labels(self._label).inc(read)
                 self._last_offset = offset = self._clock.offset(index, frame.time, fps)
                 if paced and self._stop.wait(max(0.0, index / fps - (time.monotonic() - started))):
                     return
-                if self._sampler.due(number, offset):
+                if sampler.due(number, offset):
                     self._queue_frame(number, offset, frame)
 
     def _queue_frame(self, number: int, offset: float, frame: av.VideoFrame) -> None:
@@ -273,11 +279,11 @@ class StreamRunner:
             await self.publisher.publish(end, b"")
 
     def _encode(self, frame: av.VideoFrame) -> tuple[bytes, int, int]:
-        """JPEG bytes, width and height of the rotated frame (off the event loop; OpenCV frees the GIL)."""
-        image = to_image(frame, self.config.data.rotation)
+        """JPEG bytes, width and height of the rotated frame, from its YUV planes (off the event loop;
+        libjpeg-turbo and OpenCV free the GIL)."""
+        planes = to_planes(frame, self.config.data.rotation)
         quality = self.settings.jpeg_quality
-        data = encode_jpeg(image, quality, _CLAIM_MAX_BYTES) if self.claims else encode_jpeg(image, quality)
-        return data, image.shape[1], image.shape[0]
+        return encode_jpeg_planes(planes, quality, _CLAIM_MAX_BYTES) if self.claims else encode_jpeg_planes(planes, quality)
 
     async def _publish(self, item: Sampled, data: bytes, width: int, height: int) -> None:
         header = FrameHeader(

@@ -1,7 +1,9 @@
 """Open a video source with PyAV (CUDA when asked and possible) and decode it.
 
-Every frame must be decoded (codecs depend on their neighbours) but only sampled frames are
-converted to pixels, which is where most of the per-frame cost is.
+Every reference frame must be decoded (codecs depend on their neighbours), but a non-reference frame
+that nobody samples need not be (``Decoder.numbered``), and only sampled frames are converted to pixels,
+which is where most of the per-frame cost is. JPEG wants YUV 4:2:0, as decoders give it, so published
+frames go straight from the decoder's planes (``to_planes``) to the encoder, never through BGR.
 
 A file cut short between two packets (a half-copied MP4 with its index at the front) decodes to its
 cut with no error from FFmpeg, so a clean end with fewer frames than the container's index declares is
@@ -10,7 +12,9 @@ an error too: a truncated file never passes for a short, complete one.
 
 from __future__ import annotations
 
+import bisect
 import logging
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -20,6 +24,7 @@ import av.container
 import cv2
 import numpy as np
 from av.codec.hwaccel import HWAccel
+from av.video.reformatter import ColorRange
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +35,10 @@ _cuda_unusable = False  # learnt once per process, so a GPU-less host does not r
 AVERROR_INVALIDDATA = 1094995529  # FFmpeg's "Invalid data found when processing input"
 # Frames a complete file may decode short of its declared count (edit lists, codec delay): this many or 1 %.
 MISSING_FRAMES_TOLERATED = 2
+_YUV420 = ("yuv420p", "yuvj420p")
+# Limited (TV) range to JPEG's full range, as swscale does on the way to BGR: Y 16-235, chroma 16-240.
+_FULL_Y = np.clip((np.arange(256) - 16) * 255 / 219, 0, 255).round().astype(np.uint8)
+_FULL_C = np.clip((np.arange(256) - 128) * 255 / 224 + 128, 0, 255).round().astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,28 @@ def to_image(frame: av.VideoFrame, rotation: int = 0) -> np.ndarray:
     return cv2.rotate(image, _ROTATIONS[rotation]) if rotation else image
 
 
+def to_planes(frame: av.VideoFrame, rotation: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-range Y, U and V planes (4:2:0) of ``frame``, turned clockwise by ``rotation`` degrees.
+
+    A yuv420p/yuvj420p frame's planes are used where they lie (views, no copy); any other format (NV12
+    from CUDA, 4:2:2, RGB) is converted to full-range yuv420p first.
+    """
+    full = frame.format.name == "yuvj420p" or frame.color_range == ColorRange.JPEG
+    if frame.format.name not in _YUV420:
+        source_range = ColorRange.JPEG if full else ColorRange.UNSPECIFIED  # unspecified: the format's own
+        frame = frame.reformat(format="yuv420p", src_color_range=source_range, dst_color_range=ColorRange.JPEG)
+        full = True
+    planes = []
+    for i, plane in enumerate(frame.planes):
+        # Rows are padded to ``line_size``; the view skips the padding.
+        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+        if not full:
+            rows = cv2.LUT(rows, _FULL_Y if i == 0 else _FULL_C)
+        planes.append(cv2.rotate(rows, _ROTATIONS[rotation]) if rotation else rows)
+    y, u, v = planes
+    return y, u, v
+
+
 class Decoder:
     """One open source; ``timeout`` (s) bounds the open and every read, a stall raises ``av.ExitError``."""
 
@@ -60,11 +91,13 @@ class Decoder:
         options: dict[str, str] | None = None,
         timeout: float | None = None,
         gpu: bool = False,
+        threads: int = 0,
     ) -> None:
         self.reference = reference
         self.options = options or {}
         self.timeout = timeout
         self.gpu = gpu and not _cuda_unusable
+        self.threads = threads  # FFmpeg's decoder threads; 0: as many as it sees fit
         self._container: av.container.InputContainer | None = None
 
     def __enter__(self) -> Decoder:
@@ -93,22 +126,62 @@ class Decoder:
         return self._container.streams.video[0]
 
     def frames(self) -> Iterator[av.VideoFrame]:
-        """Every decoded frame; on CUDA, a failure before the first frame retries on the CPU. A source
-        that ends well short of the frames its container declares raises ``av.InvalidDataError``."""
-        produced = 0
+        """Every decoded frame; see ``numbered``."""
+        for _, frame in self.numbered():
+            yield frame
+
+    def numbered(self, skippable: Callable[[int], bool] | None = None) -> Iterator[tuple[int, av.VideoFrame]]:
+        """Every decoded frame with its index in the source, in display order.
+
+        A non-reference frame whose index ``skippable`` accepts is not decoded at all (FFmpeg's
+        ``skip_frame``); the indices of the frames after it still count it. On CUDA, a failure before
+        the first frame retries on the CPU. A source that ends well short of the frames its container
+        declares raises ``av.InvalidDataError``.
+        """
+        order = _DisplayOrder()
         try:
-            for frame in self._container.decode(self._stream) if self._container else ():
-                produced += 1
-                yield frame
+            if self._container is not None and skippable is None:
+                for frame in self._container.decode(self._stream):
+                    yield order.take(None), frame
+            elif self._container is not None:
+                yield from self._skipping(skippable, order)
         except av.ExitError:
             raise
         except av.FFmpegError as exc:
-            if produced or not self.gpu:
+            if order.count or not self.gpu:
                 raise
             self._fall_back(exc, for_good=False)
-            yield from self.frames()
+            yield from self.numbered(skippable)
             return
-        self._check_complete(produced)
+        self._check_complete(order.count)
+
+    def _skipping(self, skippable: Callable[[int], bool], order: _DisplayOrder) -> Iterator[tuple[int, av.VideoFrame]]:
+        assert self._container is not None
+        stream = self._stream
+        context = stream.codec_context
+        ahead: deque[av.Packet] = deque()
+        trusted = True  # until a skipped frame turns out to have been wanted
+        for packet in self._container.demux(stream):  # ends with the empty packet that flushes the decoder
+            if packet.pts is not None:
+                order.add(packet.pts)
+            ahead.append(packet)
+            # A packet's display index is known once every packet shown before it is demuxed, which
+            # is at most the decoder's reorder depth (B-frames) later.
+            while ahead and (len(ahead) > context.reorder_depth or packet.pts is None):
+                sent = ahead.popleft()
+                skip = trusted and sent.pts is not None and skippable(order.index_of(sent.pts))
+                mode = "NONREF" if skip else "DEFAULT"
+                if context.skip_frame != mode:
+                    context.skip_frame = mode
+                order.decided(sent.pts, skip)
+                for frame in sent.decode():
+                    index = order.take(frame.pts)
+                    if trusted and order.lost_wanted(skippable):
+                        trusted = False
+                        log.warning("frames skipped out of order, decoding every frame from here",
+                                    extra={"reference": self.reference, "frame": index})
+                    yield index, frame
+        order.finish()
 
     def _check_complete(self, decoded: int) -> None:
         declared = self._stream.frames  # the index's sample count; 0 where the container has none (RTSP, TS)
@@ -132,6 +205,7 @@ class Decoder:
             container.close()
             raise av.InvalidDataError(AVERROR_INVALIDDATA, "no video stream", self.reference) from None
         stream.thread_type = "AUTO"
+        stream.codec_context.thread_count = self.threads
         self._container = container
 
     def _fall_back(self, exc: Exception, for_good: bool) -> None:
@@ -142,6 +216,48 @@ class Decoder:
         self.gpu = False
         self._open(False)
         _cuda_unusable = _cuda_unusable or for_good
+
+
+class _DisplayOrder:
+    """Indices of decoded frames in display order, counting the frames the decoder skipped: a frame's
+    index is the number of packets shown before it (by PTS), decoded or not."""
+
+    def __init__(self) -> None:
+        self.count = 0  # frames numbered or passed over so far
+        self._pending: list[int] = []  # PTS of demuxed packets not numbered yet, sorted
+        self._skipped: set[int] = set()  # PTS of packets sent with non-reference frames skipped
+        self._passed: list[int] = []  # indices the last frame passed over
+
+    def add(self, pts: int) -> None:
+        bisect.insort(self._pending, pts)
+
+    def index_of(self, pts: int) -> int:
+        return self.count + bisect.bisect_left(self._pending, pts)
+
+    def decided(self, pts: int | None, skip: bool) -> None:
+        if skip and pts is not None:
+            self._skipped.add(pts)
+
+    def take(self, pts: int | None) -> int:
+        """The index of a decoded frame; a frame without PTS is the earliest one outstanding."""
+        passed = bisect.bisect_left(self._pending, pts) if pts is not None else 0
+        mine = passed < len(self._pending) and (pts is None or self._pending[passed] == pts)
+        gone = self._pending[:passed + mine]
+        self._passed = [self.count + i for i, p in enumerate(gone[:passed]) if p in self._skipped]
+        self._skipped.difference_update(gone)
+        del self._pending[:passed + mine]
+        index = self.count + passed
+        self.count = index + 1
+        return index
+
+    def lost_wanted(self, skippable: Callable[[int], bool]) -> bool:
+        """Whether the last frame passed over a skipped frame that was wanted after all: its display
+        index was misjudged (a stream that reorders deeper than it declares)."""
+        return any(not skippable(i) for i in self._passed)
+
+    def finish(self) -> None:
+        self.count += len(self._pending)
+        self._pending.clear()
 
 
 def iter_frames(reference: str, every: int = 1, options: dict[str, str] | None = None,
