@@ -203,15 +203,20 @@ class StreamRunner:
                     self.log.info("decoding", extra={"decoder": decoder.decoder, "fps": fps})
                 self._progress = time.monotonic()
                 number = base + index
-                read = number + 1 - self._frame_number  # skipped frames were read from the source too
-                self._frame_number = number + 1
-                self.state.decoded += read
-                metrics.FRAMES_DECODED.labels(self._label).inc(read)
+                self._read_up_to(number + 1)
                 self._last_offset = offset = self._clock.offset(index, frame.time, fps)
                 if paced and self._stop.wait(max(0.0, index / fps - (time.monotonic() - started))):
                     return
                 if sampler.due(number, offset):
                     self._queue_frame(number, offset, frame)
+            self._read_up_to(base + decoder.read)  # the last frames may have been skipped
+
+    def _read_up_to(self, frame_number: int) -> None:
+        """Count the frames read from the source before ``frame_number``, skipped ones too."""
+        read = frame_number - self._frame_number
+        self._frame_number = frame_number
+        self.state.decoded += read
+        metrics.FRAMES_DECODED.labels(self._label).inc(read)
 
     def _queue_frame(self, number: int, offset: float, frame: av.VideoFrame) -> None:
         # Pixels are converted on the publishing side, overlapping the next decode, and never for a

@@ -98,6 +98,7 @@ class Decoder:
         self.timeout = timeout
         self.gpu = gpu and not _cuda_unusable
         self.threads = threads  # FFmpeg's decoder threads; 0: as many as it sees fit
+        self.read = 0  # frames read from the source by a whole ``numbered`` run, skipped ones included
         self._container: av.container.InputContainer | None = None
 
     def __enter__(self) -> Decoder:
@@ -153,6 +154,7 @@ class Decoder:
             self._fall_back(exc, for_good=False)
             yield from self.numbered(skippable)
             return
+        self.read = order.count
         self._check_complete(order.count)
 
     def _skipping(self, skippable: Callable[[int], bool], order: _DisplayOrder) -> Iterator[tuple[int, av.VideoFrame]]:
