@@ -15,14 +15,15 @@ T = TypeVar("T")
 
 
 def write_test_video(
-    path: Path, frames: int = 12, size: tuple[int, int] = (160, 120), fps: int = 10, codec: str = "mpeg4"
+    path: Path, frames: int = 12, size: tuple[int, int] = (160, 120), fps: int = 10, codec: str = "mpeg4",
+    options: dict[str, str] | None = None,
 ) -> Path:
     """Encode a small clip (MPEG-4 unless ``codec`` says e.g. ``h264``) of a square moving across a
-    gradient, with PyAV."""
+    gradient, with PyAV and the encoder's ``options``."""
     width, height = size
     gradient = np.tile(np.linspace(0, 255, width, dtype=np.uint8), (height, 1))
     with av.open(str(path), "w") as container:
-        stream = container.add_stream(codec, rate=fps)
+        stream = container.add_stream(codec, rate=fps, options=options or {})
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for i in range(frames):
             image = cv2.merge([gradient, gradient[::-1], np.full_like(gradient, 60)])

@@ -12,6 +12,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from infra.claimcheck import ClaimCheck
+from infra.media.decode import iter_frames
 from agents.video_agent.publisher import FramePublisher
 from agents.video_agent.runner import StreamRunner
 from infra.process import free_port
@@ -260,3 +261,25 @@ async def test_claim_check_puts_pixels_in_redis(
     finally:
         await claims.close()
         await client.aclose()
+
+
+async def test_skipping_non_reference_frames_publishes_the_same_frames(
+    publisher: FramePublisher, frames: FrameReader, tmp_path: Path
+) -> None:
+    # A B-frame H.264 clip: skipped or not, the same frames go out, and they are the pictures decoded.
+    clip = write_test_video(tmp_path / "clip.mp4", frames=60, size=(320, 240), fps=25, codec="h264")
+    published = []
+    for skip in (False, True):
+        config = stream_config(clip, rate={"period": 10, "unit": "frame"})
+        runner = await _until_finished(await _run(config, publisher, SETTINGS.model_copy(update={"skip_frames": skip})))
+        assert runner.state.status == StreamStatus.DONE and runner.state.decoded == 60
+        await _published(frames, runner, 6)
+        published.append([(h.frame_number, h.time_offset, h.width, h.height, jpeg)
+                          for h, jpeg in frames.frames[config.stream_id]])
+    assert published[0] == published[1]
+    expected = {f.frame_number: f.image for f in iter_frames(str(clip), every=10)}
+    assert [p[0] for p in published[1]] == sorted(expected) == list(range(0, 60, 10))
+    for number, _, width, height, jpeg in published[1]:
+        image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape == (height, width, 3) == expected[number].shape
+        assert np.abs(image.astype(np.int16) - expected[number]).mean() < 2.5

@@ -53,3 +53,27 @@ def test_sampling_rate_is_the_densest_that_serves_every_analytic() -> None:
     assert sampling_rate(seconds, fps=25) == Rate(period=0.5, unit="second")
     assert sampling_rate([FRAMES_10, *seconds], fps=25) == FRAMES_10  # 0.4 s
     assert sampling_rate([FRAMES_10, *seconds], fps=10) == Rate(period=0.5, unit="second")  # 10 frames = 1 s
+
+
+def test_skippable_frames_are_exactly_those_that_will_not_be_due() -> None:
+    gate = RateGate(FRAMES_10)
+    assert not gate.skippable(3)  # nothing offered yet: the first frame offered will be due
+    skippable, due = [], []
+    for n in range(35):
+        skippable.append(n > 0 and gate.skippable(n))
+        due.append(gate.due(n, n / 25))
+    assert skippable == [n > 0 and not d for n, d in enumerate(due)]
+    assert [gate.skippable(n) for n in (34, 35, 39, 40, 41, 50)] == [False, True, True, False, True, False]
+
+
+def test_skipping_changes_nothing_on_a_stream_joined_late_or_offered_in_part() -> None:
+    gate = RateGate(FRAMES_10)
+    offered = [n for n in range(1233, 1300) if not gate.skippable(n) and gate.due(n, n / 25)]
+    assert offered == _due(FRAMES_10, list(range(1233, 1300)))
+
+
+def test_seconds_and_every_frame_are_never_skippable() -> None:
+    for rate in (Rate(period=0.5, unit="second"), EVERY_FRAME):
+        gate = RateGate(rate)
+        gate.due(0, 0.0)
+        assert not any(gate.skippable(n) for n in range(1, 30))

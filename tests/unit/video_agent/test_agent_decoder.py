@@ -8,7 +8,9 @@ import av
 import numpy as np
 import pytest
 
-from infra.media.decode import Decoder, iter_frames, source_options, to_image
+from infra.media.decode import Decoder, _DisplayOrder, iter_frames, source_options, to_image
+from schemas.analytics import Rate
+from schemas.rate import RateGate
 from tests.support import write_test_video, write_truncated_mp4
 from tests.support_agent import DATA
 
@@ -61,3 +63,51 @@ def test_a_file_cut_in_half_raises_instead_of_ending_early(tmp_path: Path, at_pa
         assert decoded == kept
         assert raised.value.strerror == f"the file ends after {kept} of its 30 frames (truncated or corrupt)"
 
+
+
+def _sampled(clip: Path, every: int, skip: bool) -> tuple[list[tuple[int, int | None, float | None, np.ndarray]], int, int]:
+    """The due frames (index, PTS, time, pixels), how many frames were decoded and how many read."""
+    gate = RateGate(Rate(period=every, unit="frame"))
+    sampled, decoded = [], 0
+    with Decoder(str(clip)) as decoder:
+        for index, frame in decoder.numbered(gate.skippable if skip else None):
+            decoded += 1
+            if gate.due(index, 0.0):
+                sampled.append((index, frame.pts, frame.time, frame.to_ndarray(format="gray")))
+        return sampled, decoded, decoder.read
+
+
+@pytest.mark.parametrize("every", [2, 3, 10])
+@pytest.mark.parametrize("codec", ["h264", "hevc", "mpeg4"])
+def test_skipping_unsampled_non_reference_frames_keeps_the_sampled_ones(tmp_path: Path, codec: str, every: int) -> None:
+    # B-frames come out of the decoder in another order than they go in: numbering must still be by display.
+    options = {"hevc": {"x265-params": "bframes=4:b-pyramid=1:log-level=error"}, "mpeg4": {"bf": "2"}}.get(codec, {})
+    clip = write_test_video(tmp_path / f"{codec}.mp4", frames=60, size=(320, 240), fps=25, codec=codec,
+                            options=options)
+    plain, decoded_all, read_all = _sampled(clip, every, skip=False)
+    skipping, decoded, read = _sampled(clip, every, skip=True)
+    assert decoded_all == read_all == read == 60
+    assert decoded < 60  # non-reference frames were really left undecoded
+    assert [s[:3] for s in skipping] == [p[:3] for p in plain]
+    assert [s[0] for s in skipping] == list(range(0, 60, every))
+    assert all(np.array_equal(s[3], p[3]) for s, p in zip(skipping, plain, strict=True))
+
+
+def test_every_frame_wanted_skips_nothing(tmp_path: Path) -> None:
+    clip = write_test_video(tmp_path / "clip.mp4", frames=30, codec="h264")
+    _, decoded, read = _sampled(clip, 1, skip=True)
+    assert decoded == read == 30
+
+
+def test_a_skipped_frame_found_wanted_after_all_is_noticed() -> None:
+    # A stream that reorders deeper than it declares: frame 1 (PTS 10) was judged frame 5 and skipped.
+    order = _DisplayOrder()
+    for pts in (0, 20, 10):
+        order.add(pts)
+    order.decided(0, skip=False)
+    assert order.take(0) == 0 and not order.lost_wanted(lambda i: i % 2 == 1)
+    order.decided(20, skip=False)
+    order.decided(10, skip=True)
+    assert order.take(20) == 2  # frame 1 never came out, and counts
+    assert order.lost_wanted(lambda i: i % 2 == 0)  # ... though it was due
+    assert not order.lost_wanted(lambda i: True)
