@@ -1,18 +1,22 @@
 """The video agent's stream runner against bare PyAV decoding of the same file, in the same run.
 
   bare decode       PyAV decodes every frame of a 720p 25 fps H.264 clip, no conversion (the baseline)
-  runner @ rate     a StreamRunner (decode, sample, convert, JPEG, publish to Tansu) at every 10th frame
-                    (LUNA's people_count default) and at every frame; ratio = bare time / runner time
+  runner @ rate     a StreamRunner (decode, sample, encode JPEG, publish to Tansu) at every 10th frame
+                    (LUNA's people_count default), one row per change of issue 15 (BGR + OpenCV JPEG as
+                    before; YUV planes to libjpeg-turbo; non-reference frames left undecoded; decoder
+                    threads), then at every frame; each runner run follows a bare decode, ratio = bare
+                    time / runner time, the median of REPEATS such pairs
   live streams      N copies of the clip played as 25 fps live streams at every 10th frame with the
                     process pinned to one core (the broker is not): the most N whose streams all
                     keep >= 95% of 25 fps with no dropped frames
-Run: `python -m bench.agent`.
+Run: `python -m bench.agent`; writes ``agent_ratio`` (shipped settings, every 10th frame) to bench/summary.json.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import tempfile
 import time
 import uuid
@@ -23,7 +27,9 @@ import cv2
 
 from agents.video_agent.publisher import FramePublisher
 from agents.video_agent.runner import StreamRunner
-from bench.common import record, scratch_broker, table
+from bench.common import record, scratch_broker, summarize, table
+from infra.media.decode import to_image
+from infra.media.jpeg import encode_jpeg
 from infra.root.stack import SAMPLE_CLIP
 from infra.settings import AgentSettings
 from schemas.streams import StreamConfig, StreamConfigAnalytic, StreamData
@@ -32,6 +38,25 @@ SETTINGS = AgentSettings(decoder="cpu")
 FPS, SIZE, SECONDS = 25, (1280, 720), 12
 SOURCE = SAMPLE_CLIP  # OpenCV's vtest.avi footage, 768x576
 LIVE_SECONDS = 8.0
+REPEATS = 3
+
+
+class BgrRunner(StreamRunner):
+    """The runner as it was before issue 15: every sampled frame to BGR, then OpenCV's JPEG."""
+
+    def _encode(self, frame: av.VideoFrame) -> tuple[bytes, int, int]:
+        image = to_image(frame, self.config.data.rotation)
+        return encode_jpeg(image, self.settings.jpeg_quality), image.shape[1], image.shape[0]
+
+
+# (row, runner, settings changed from the shipped ones), every 10th frame
+VARIANTS: list[tuple[str, type[StreamRunner], dict[str, object]]] = [
+    ("before: BGR + OpenCV JPEG, every frame decoded", BgrRunner, {"skip_frames": False, "decoder_threads": 0}),
+    ("YUV planes to simplejpeg, every frame decoded", StreamRunner, {"skip_frames": False, "decoder_threads": 0}),
+    ("YUV + non-reference frames skipped, threads auto", StreamRunner, {"skip_frames": True, "decoder_threads": 0}),
+    ("YUV + skipped, 1 decoder thread", StreamRunner, {"skip_frames": True, "decoder_threads": 1}),
+    ("YUV + skipped, 2 decoder threads", StreamRunner, {"skip_frames": True, "decoder_threads": 2}),
+]
 
 
 def write_clip(path: Path) -> Path:
@@ -72,8 +97,9 @@ def config(clip: Path, kind: str, every: int) -> StreamConfig:
     )
 
 
-async def run_file(publisher: FramePublisher, clip: Path, every: int) -> tuple[int, float]:
-    runner = StreamRunner(config(clip, "videofile", every), publisher, SETTINGS)
+async def run_file(publisher: FramePublisher, clip: Path, every: int, runner_class: type[StreamRunner] = StreamRunner,
+                   settings: AgentSettings = SETTINGS) -> tuple[int, float]:
+    runner = runner_class(config(clip, "videofile", every), publisher, settings)
     started = time.perf_counter()
     runner.start()
     while runner.active:
@@ -103,19 +129,34 @@ def pin_to_one_core() -> None:
         os.sched_setaffinity(int(tid), core)
 
 
-async def measure(clip: Path, workdir: Path) -> tuple[list[list[str]], list[list[str]]]:
+def settings_label() -> str:
+    return ", ".join(f"{key}={getattr(SETTINGS, key)}" for key in ("skip_frames", "decoder_threads"))
+
+
+async def measure(clip: Path, workdir: Path) -> tuple[list[list[str]], float, list[list[str]]]:
     async with scratch_broker(workdir) as broker:
         publisher = FramePublisher(broker.bootstrap)
         await publisher.start()
         bare_decode(clip)  # warm the codec and the page cache
-        ratios = []
-        for every in (10, 1):
-            count, t_bare = bare_decode(clip)
-            published, t_runner = await run_file(publisher, clip, every)
-            ratios.append([
-                f"every {every} frame{'s' if every > 1 else ''}", f"{count / t_bare:.0f}", f"{count / t_runner:.0f}",
-                str(published), f"{t_bare / t_runner:.2f}",
-            ])
+        cases = [(label, runner, changes, 10) for label, runner, changes in VARIANTS]
+        cases.append((f"shipped settings ({settings_label()})", StreamRunner, {}, 1))
+        runs: dict[str, list[tuple[float, float]]] = {label: [] for label, *_ in cases}
+        count, published = {}, {}
+        for _ in range(REPEATS):  # interleaved, so that the machine's load weighs on every row alike
+            for label, runner, changes, every in cases:
+                count[label], t_bare = bare_decode(clip)
+                settings = SETTINGS.model_copy(update=changes)
+                published[label], t_runner = await run_file(publisher, clip, every, runner, settings)
+                runs[label].append((t_bare, t_runner))
+        rows, agent_ratio = [], 0.0
+        for label, runner, changes, every in cases:
+            ratio = statistics.median(t_bare / t_runner for t_bare, t_runner in runs[label])
+            t_bare = statistics.median(t for t, _ in runs[label])
+            t_runner = statistics.median(t for _, t in runs[label])
+            rows.append([label, str(every), f"{count[label] / t_bare:.0f}", f"{count[label] / t_runner:.0f}",
+                         str(published[label]), f"{ratio:.2f}"])
+            if every == 10 and runner is StreamRunner and all(getattr(SETTINGS, k) == v for k, v in changes.items()):
+                agent_ratio = ratio
         pin_to_one_core()
         live = []
         for streams in (1, 2, 4, 6, 8, 10, 12, 16, 20, 24, 32):
@@ -124,23 +165,29 @@ async def measure(clip: Path, workdir: Path) -> tuple[list[list[str]], list[list
             if fps < 0.95 * FPS or dropped:
                 break
         await publisher.stop()
-        return ratios, live
+        return rows, agent_ratio, live
 
 
 def main() -> None:
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         clip = write_clip(Path(tmp) / "720p.mp4")
-        ratios, live = asyncio.run(measure(clip, Path(tmp)))
-    body = table(["rate", "bare decode fps", "runner fps", "frames published", "ratio"], ratios)
+        ratios, agent_ratio, live = asyncio.run(measure(clip, Path(tmp)))
+    load_after = os.getloadavg()
+    body = table(["runner", "every Nth frame", "bare decode fps", "runner fps", "frames published", "ratio"], ratios)
     body += "\n\nLive 720p 25 fps streams at every 10th frame, agent pinned to one core (broker not):\n\n"
     body += table(["streams", "slowest stream's decode fps", "dropped frames"], live)
     sustained = max((int(r[0]) for r in live if float(r[1]) >= 0.95 * FPS and r[2] == "0"), default=0)
     notes = (
-        f"{FPS * SECONDS} frames of vtest.avi as {SIZE[0]}x{SIZE[1]} {FPS} fps H.264; the runner decodes "
-        "every frame, converts and JPEG-encodes only the sampled ones, and publishes them to Tansu. "
-        f"One core sustains {sustained} live 720p stream(s) without drops."
+        f"{FPS * SECONDS} frames of vtest.avi as {SIZE[0]}x{SIZE[1]} {FPS} fps H.264 (x264 veryfast, B-frames); "
+        "the runner samples, JPEG-encodes the sampled frames and publishes them to Tansu. Ratios are medians "
+        f"of {REPEATS} interleaved (bare decode, runner) pairs. agent_ratio (shipped settings, {settings_label()}, "
+        f"every 10th frame) = {agent_ratio:.2f}. One core sustains {sustained} live 720p stream(s) without drops. "
+        f"Load average (1, 5, 15 min) {' '.join(f'{x:.2f}' for x in load_before)} before, "
+        f"{' '.join(f'{x:.2f}' for x in load_after)} after."
     )
     record("Video agent (bench/agent.py)", body, notes)
+    summarize(agent_ratio=agent_ratio)
 
 
 if __name__ == "__main__":
