@@ -117,7 +117,10 @@ async def test_a_file_cut_in_half_with_its_index_in_front_fails_after_its_frames
     assert runner.state.last_error is not None and runner.state.last_error.error_code == 45007
     detail = runner.state.last_error.detail
     assert detail.startswith("An error occurred during stream/video decoding around ")
-    assert detail.endswith(" of its 30 frames (truncated or corrupt)") and "the file ends after" in detail
+    truncated = detail.endswith(" of its 30 frames (truncated or corrupt)") and "the file ends after" in detail
+    # Cut inside a packet, the broken last packet is an error of FFmpeg's own with 1 or 2 decoder threads
+    # (the default), and dropped without one with more: the declared count tells then.
+    assert truncated or (not at_packet and detail.endswith(": Invalid data found when processing input"))
     assert 0 < runner.state.published <= kept  # what it had is still processed; the end marker follows
     assert len(await _published(frames, runner, runner.state.published)) == runner.state.published
     await eventually(lambda: asyncio.sleep(0, frames.ends[runner.config.stream_id]), lambda ends: len(ends) == 1)
