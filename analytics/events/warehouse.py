@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+Columns = Mapping[str, Sequence[Any]]  # column name -> its values, one per row, as Python objects
 
 
 class Warehouse(ABC):
@@ -13,6 +15,7 @@ class Warehouse(ABC):
 
     def __init__(self, database: str) -> None:
         self.database = database
+        self._column_types: dict[str, dict[str, str]] = {}
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -31,6 +34,22 @@ class Warehouse(ABC):
     @abstractmethod
     async def insert_json(self, table: str, payload: bytes) -> None:
         """Insert a JSONEachRow payload into ``table`` (unqualified: the Selene database is implied)."""
+
+    @abstractmethod
+    async def insert_columns(self, table: str, columns: Columns) -> int:
+        """Insert rows given column by column (ClickHouse's own form: no per-row serialisation); the
+        columns not given take their defaults. Returns the number of rows."""
+
+    async def column_types(self, table: str) -> dict[str, str]:
+        """``table``'s column types by name, asked once: migrations run before anything inserts."""
+        if table not in self._column_types:
+            rows = await self.query(
+                f"SELECT name, type FROM system.columns WHERE database = '{self.database}' AND table = '{table}'"
+            )
+            if not rows:
+                raise LookupError(f"no table {self.database}.{table}")
+            self._column_types[table] = {row["name"]: row["type"] for row in rows}
+        return self._column_types[table]
 
     async def insert(self, table: str, rows: Iterable[Mapping[str, Any]]) -> int:
         lines = [json.dumps(row, default=str, separators=(",", ":")) for row in rows]
