@@ -8,59 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
-from analytics.events.warehouse import Columns, Warehouse
+from analytics.events.warehouse import Warehouse
 from infra.errors import StackError, writable_dir
 
 _INSERT_SETTINGS = "SETTINGS date_time_input_format='best_effort'"
-_SCALARS = {
-    "UInt8": pa.uint8(), "UInt16": pa.uint16(), "UInt32": pa.uint32(), "UInt64": pa.uint64(),
-    "Int8": pa.int8(), "Int16": pa.int16(), "Int32": pa.int32(), "Int64": pa.int64(),
-    "Float32": pa.float32(), "Float64": pa.float64(), "String": pa.string(), "Bool": pa.bool_(),
-    "UUID": pa.string(),  # as text: ClickHouse parses it on insert, and Arrow has no UUID chdb reads
-}
-_WRAPPER = re.compile(r"(?:Nullable|LowCardinality)\((.*)\)")
-_DATETIME = re.compile(r"DateTime(?:64\((\d+)(?:, *'([^']+)')?\)|\('([^']+)'\))?")
-
-
-def _bare(ch_type: str) -> str:
-    while wrapped := _WRAPPER.fullmatch(ch_type):
-        ch_type = wrapped.group(1)
-    return ch_type
-
-
-def arrow_type(ch_type: str) -> pa.DataType:
-    """The Arrow type a column of ClickHouse type ``ch_type`` is sent as (nullability is Arrow's default)."""
-    ch_type = _bare(ch_type)
-    if ch_type in _SCALARS:
-        return _SCALARS[ch_type]
-    if when := _DATETIME.fullmatch(ch_type):
-        precision, zone = int(when.group(1) or 0), when.group(2) or when.group(3) or "UTC"
-        unit = "s" if precision == 0 else "ms" if precision <= 3 else "us" if precision <= 6 else "ns"
-        return pa.timestamp(unit, tz=zone)
-    if ch_type.startswith("Map(") and ch_type.endswith(")"):
-        key, value = ch_type[4:-1].split(",", 1)
-        return pa.map_(arrow_type(key.strip()), arrow_type(value.strip()))
-    raise TypeError(f"no Arrow form for ClickHouse type {ch_type}")
-
-
-def arrow_table(types: dict[str, str], columns: Columns) -> pa.Table:
-    """``columns`` as an Arrow table typed from the ClickHouse table's ``types``; raises (ArrowInvalid,
-    OverflowError, TypeError) for a value its column cannot hold, so the caller can find that row."""
-    arrays = {}
-    for name, values in columns.items():
-        if name not in types:
-            raise KeyError(f"no column {name}")
-        if _bare(types[name]) == "UUID":
-            values = [None if v is None else str(v) for v in values]
-        arrays[name] = pa.array(values, type=arrow_type(types[name]))
-    return pa.table(arrays)
 
 
 class ChdbWarehouse(Warehouse):
@@ -112,17 +67,6 @@ class ChdbWarehouse(Warehouse):
         text = await self._run(self._query, sql)
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
-    async def insert_columns(self, table: str, columns: Columns) -> int:
-        batch = arrow_table(await self.column_types(table), columns)  # built here, so inserts overlap it
-        if batch.num_rows:
-            await self._run(self._insert_arrow, table, batch)
-        return batch.num_rows
-
-    def _insert_arrow(self, table: str, batch: pa.Table) -> None:
-        # chdb's Python() table function reads the Arrow table from this frame's local ``batch``.
-        names = ", ".join(batch.column_names)
-        self._query(f"INSERT INTO {self.database}.{table} ({names}) SELECT * FROM Python(batch)", "TabSeparated")
-
-    async def insert_json(self, table: str, payload: bytes) -> None:
-        sql = f"INSERT INTO {self.database}.{table} {_INSERT_SETTINGS} FORMAT JSONEachRow\n{payload.decode()}"
+    async def insert_json(self, table: str, payload: bytes, fmt: str = "JSONEachRow") -> None:
+        sql = f"INSERT INTO {self.database}.{table} {_INSERT_SETTINGS} FORMAT {fmt}\n{payload.decode()}"
         await self.execute(sql)

@@ -1,7 +1,6 @@
 """Contract messages -> warehouse rows and columns: pure functions, one per table.
 
-Values stay Python objects (UUID, datetime, dict): the columnar insert types them from the table, and
-the JSON insert writes them as text.
+Values stay Python objects (UUID, datetime, dict); both inserts (columns, rows) write them as JSON.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 from urllib.parse import urlparse
 
-from analytics.events.warehouse import Columns, Warehouse
+from analytics.events.warehouse import Warehouse
 from infra.settings import WarehouseSettings
 
 
@@ -41,21 +41,10 @@ class ServerWarehouse(Warehouse):
         result = await self._client.query(sql)
         return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
 
-    async def insert_columns(self, table: str, columns: Columns) -> int:
-        types = await self.column_types(table)  # given, so clickhouse-connect does not describe the table each time
-        names = list(columns)
-        rows = len(columns[names[0]]) if names else 0
-        if rows:
-            await self._client.insert(
-                table, list(columns.values()), column_names=names, database=self.database,
-                column_type_names=[types[name] for name in names], column_oriented=True,
-            )
-        return rows
-
-    async def insert_json(self, table: str, payload: bytes) -> None:
+    async def insert_json(self, table: str, payload: bytes, fmt: str = "JSONEachRow") -> None:
         await self._client.raw_insert(
             f"{self.database}.{table}",
             insert_block=payload,
-            fmt="JSONEachRow",
+            fmt=fmt,
             settings={"date_time_input_format": "best_effort"},
         )

@@ -7,6 +7,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from pydantic_core import to_json
+
 Columns = Mapping[str, Sequence[Any]]  # column name -> its values, one per row, as Python objects
 
 
@@ -15,7 +17,6 @@ class Warehouse(ABC):
 
     def __init__(self, database: str) -> None:
         self.database = database
-        self._column_types: dict[str, dict[str, str]] = {}
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -32,30 +33,24 @@ class Warehouse(ABC):
         """Run a SELECT and return its rows as dicts."""
 
     @abstractmethod
-    async def insert_json(self, table: str, payload: bytes) -> None:
-        """Insert a JSONEachRow payload into ``table`` (unqualified: the Selene database is implied)."""
-
-    @abstractmethod
-    async def insert_columns(self, table: str, columns: Columns) -> int:
-        """Insert rows given column by column (ClickHouse's own form: no per-row serialisation); the
-        columns not given take their defaults. Returns the number of rows."""
-
-    async def column_types(self, table: str) -> dict[str, str]:
-        """``table``'s column types by name, asked once: migrations run before anything inserts."""
-        if table not in self._column_types:
-            rows = await self.query(
-                f"SELECT name, type FROM system.columns WHERE database = '{self.database}' AND table = '{table}'"
-            )
-            if not rows:
-                raise LookupError(f"no table {self.database}.{table}")
-            self._column_types[table] = {row["name"]: row["type"] for row in rows}
-        return self._column_types[table]
+    async def insert_json(self, table: str, payload: bytes, fmt: str = "JSONEachRow") -> None:
+        """Insert a payload in one of ClickHouse's JSON input formats (JSONEachRow: a row a line;
+        JSONColumns: one object of columns) into ``table`` (unqualified: the Selene database is implied)."""
 
     async def insert(self, table: str, rows: Iterable[Mapping[str, Any]]) -> int:
         lines = [json.dumps(row, default=str, separators=(",", ":")) for row in rows]
         if lines:
             await self.insert_json(table, "\n".join(lines).encode())
         return len(lines)
+
+    async def insert_columns(self, table: str, columns: Columns) -> int:
+        """Insert rows given column by column, in ClickHouse's columnar JSONColumns form: one serialiser
+        call (pydantic_core, in Rust) for the batch, then ClickHouse parses it straight into columns;
+        nothing is done row by row in Python. Columns not given take their defaults; returns the rows."""
+        rows = len(next(iter(columns.values()), ()))
+        if rows:
+            await self.insert_json(table, to_json(columns), "JSONColumns")
+        return rows
 
     async def ping(self) -> None:
         rows = await self.query("SELECT 1 AS ok")
