@@ -124,6 +124,7 @@ class ConsumerService(ABC):
                     if finishing is not None:
                         await finishing
                     finishing = asyncio.create_task(self._finish(partition, records, received))
+                    await asyncio.sleep(0)  # let it start its write before this loop validates the next batch
                 if finishing is not None and finishing.done():
                     finishing.result()  # a crash (a failed commit) ends the loop now, not at the next batch
         finally:
