@@ -60,7 +60,7 @@ class Sink(ConsumerService):
     """The sink service: one consumer group over every routed topic.
 
     It uses aiokafka's batched fetch and commits offsets by hand, after the insert: a Faust agent doing
-    the same measured at 5% of a raw batched insert here (bench/sink.py), this at the target's side.
+    the same measured at 5% of a raw batched insert here (bench/sink.py).
     """
 
     name = PROCESSOR
