@@ -1,8 +1,10 @@
 """The loop of the Kafka services embedded beside the stores (the warehouse sink, the watch-list matcher),
-written once: fetch a batch, validate each record (the bad ones go to the dead-letter topic), hand the
-valid ones to the service's ``handle`` step, commit after it succeeded. While ``handle`` raises (a store
-or the broker is down) the batch is held and retried with backoff, and nothing is committed; so delivery
-is at-least-once and the services' results are idempotent. Explicit start/wait/stop.
+written once: fetch a batch, validate it (the bad records go to the dead-letter topic), hand the valid
+ones to the service's ``handle`` step, commit after it succeeded. While ``handle`` raises (a store or the
+broker is down) the batch is held and retried with backoff, and nothing is committed; so delivery is
+at-least-once and the services' results are idempotent. The next batch is fetched and validated while
+one is handled (one batch ahead, never more), and batches are handled and committed one at a time, in
+order. Explicit start/wait/stop.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import from_json
 
 from infra import metrics
 from infra.backoff import Backoff
@@ -50,6 +53,7 @@ class ConsumerService(ABC):
 
     def __init__(self, bootstrap: str, group_id: str, models: Mapping[str, type[BaseModel]], settings: ConsumerSettings) -> None:
         self.bootstrap, self.group_id, self.models, self.settings = bootstrap, group_id, dict(models), settings
+        self._batches = {topic: TypeAdapter(list[model]) for topic, model in self.models.items()}
         self.backoff = Backoff(settings.retry_initial, settings.retry_max)
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -111,14 +115,29 @@ class ConsumerService(ABC):
     async def _run(self) -> None:
         assert self._consumer is not None
         timeout_ms = int(self.settings.batch_seconds * 1000)
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self.settings.batch_size)
-            for partition, records in batch.items():
-                received = await self._validated(records)
-                if received:
-                    await self._handled(partition.topic, received)
-                await self._consumer.commit({partition: records[-1].offset + 1})
-                self._record_lag(partition, records[-1].offset + 1)
+        finishing: asyncio.Task[None] | None = None  # the batch being handled and committed
+        try:
+            while True:
+                batch = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self.settings.batch_size)
+                for partition, records in batch.items():
+                    received = await self._validated(records)  # meanwhile the previous batch is being written
+                    if finishing is not None:
+                        await finishing
+                    finishing = asyncio.create_task(self._finish(partition, records, received))
+                    await asyncio.sleep(0)  # let it start its write before this loop validates the next batch
+                if finishing is not None and finishing.done():
+                    finishing.result()  # a crash (a failed commit) ends the loop now, not at the next batch
+        finally:
+            if finishing is not None and not finishing.done():
+                finishing.cancel()  # uncommitted: redelivered, and results are idempotent
+                await asyncio.gather(finishing, return_exceptions=True)
+
+    async def _finish(self, partition: TopicPartition, records: list[ConsumerRecord], received: list[Received]) -> None:
+        if received:
+            await self._handled(partition.topic, received)
+        assert self._consumer is not None
+        await self._consumer.commit({partition: records[-1].offset + 1})
+        self._record_lag(partition, records[-1].offset + 1)
 
     def _record_lag(self, partition: TopicPartition, position: int) -> None:
         try:
@@ -130,7 +149,16 @@ class ConsumerService(ABC):
                 max(0, highwater - position))
 
     async def _validated(self, records: list[ConsumerRecord]) -> list[Received]:
-        model = self.models[records[0].topic]
+        """The records as their topic's model, validated as one list: a JSON parse each, then one validator
+        call for the batch. A batch that fails is validated record by record, to dead-letter the bad ones
+        with their own errors and keep the rest in order."""
+        topic = records[0].topic
+        try:
+            values = self._batches[topic].validate_python([from_json(record.value or b"") for record in records])
+            return list(zip(records, values, strict=True))
+        except ValueError:  # bad JSON or a ValidationError somewhere in the batch
+            pass
+        model = self.models[topic]
         received: list[Received] = []
         for record in records:
             try:

@@ -1,4 +1,4 @@
-"""Helpers shared by tests: a PyAV-encoded test video and polling for eventual results."""
+"""Helpers shared by tests: a PyAV-encoded test video, polling for eventual results, reading the dead letters."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from typing import Any, TypeVar
 import av
 import cv2
 import numpy as np
+from aiokafka import AIOKafkaConsumer
+
+from schemas.deadletter import DeadLetter
+from schemas.topics import DEAD_LETTER
 
 T = TypeVar("T")
 
@@ -48,6 +52,19 @@ async def eventually(
             return value
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s; last value: {value!r}")
+
+
+async def dead_letters(bootstrap: str) -> list[DeadLetter]:
+    """Every dead letter on the broker so far."""
+    consumer = AIOKafkaConsumer(DEAD_LETTER.name, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        found: list[DeadLetter] = []
+        while batch := await consumer.getmany(timeout_ms=1000):
+            found += [DeadLetter.model_validate_json(r.value) for records in batch.values() for r in records]
+        return found
+    finally:
+        await consumer.stop()
 
 
 def write_truncated_mp4(source: Path, path: Path, *, at_packet: bool) -> tuple[Path, int]:

@@ -67,6 +67,6 @@ class ChdbWarehouse(Warehouse):
         text = await self._run(self._query, sql)
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
-    async def insert_json(self, table: str, payload: bytes) -> None:
-        sql = f"INSERT INTO {self.database}.{table} {_INSERT_SETTINGS} FORMAT JSONEachRow\n{payload.decode()}"
+    async def insert_json(self, table: str, payload: bytes, fmt: str = "JSONEachRow") -> None:
+        sql = f"INSERT INTO {self.database}.{table} {_INSERT_SETTINGS} FORMAT {fmt}\n{payload.decode()}"
         await self.execute(sql)

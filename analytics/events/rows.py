@@ -1,10 +1,17 @@
-"""Contract messages -> warehouse rows: pure functions, one per table."""
+"""Contract messages -> warehouse rows and columns: pure functions, one per table.
+
+Values stay Python objects (UUID, datetime, dict); both inserts (columns, rows) write them as JSON.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel
+
+from analytics.events.warehouse import Columns
 from schemas.events import (
     AnalyticsEventMessage,
     CountSample,
@@ -14,6 +21,37 @@ from schemas.events import (
 from schemas.frames import FrameStat
 
 _LOCATION_COLUMNS = ("city", "area", "district", "street", "house_number")
+# The columns frame_stats and people_counts take straight from their message's fields.
+FRAME_STAT_COLUMNS = ("stream_id", "version", "frame_number", "time_offset", "timestamp", "received_at", "width",
+                      "height", "size")
+COUNT_COLUMNS = ("stream_id", "account_id", "version", "analytic_index", "frame_number", "time_offset", "timestamp",
+                 "people_count", "zone_counts", "line_in", "line_out")
+
+
+def fields_as_columns(messages: Sequence[BaseModel], names: Sequence[str]) -> Columns:
+    """The messages' fields as columns, one pass per column and no dict per row."""
+    return {name: [getattr(message, name) for message in messages] for name in names}
+
+
+def rows_as_columns(rows: Sequence[dict[str, Any]]) -> Columns:
+    """Rows that share their keys (each row function's do), turned into columns."""
+    return {name: [row[name] for row in rows] for name in rows[0]} if rows else {}
+
+
+def frame_stat_columns(stats: Sequence[FrameStat]) -> Columns:
+    return fields_as_columns(stats, FRAME_STAT_COLUMNS)
+
+
+def count_columns(samples: Sequence[CountSample]) -> Columns:
+    return fields_as_columns(samples, COUNT_COLUMNS)
+
+
+def analytics_event_columns(messages: Sequence[AnalyticsEventMessage]) -> Columns:
+    return rows_as_columns([analytics_event_row(message) for message in messages])
+
+
+def general_event_columns(messages: Sequence[GeneralEventMessage]) -> Columns:
+    return rows_as_columns([general_event_row(message) for message in messages])
 
 
 def frame_stat_row(stat: FrameStat) -> dict[str, Any]:
@@ -42,8 +80,8 @@ def analytics_event_row(message: AnalyticsEventMessage) -> dict[str, Any]:
         "track_id": event.track_id,
         "event_status": status,
         "status_rank": 1 if status == "ended" else 0,
-        "create_time": message.create_time.isoformat(),
-        "end_time": message.end_time.isoformat() if message.end_time else None,
+        "create_time": message.create_time,
+        "end_time": message.end_time,
         "people_count": getattr(event, "people_count", None),
         "start_time_offset": start,
         "end_time_offset": end,
@@ -52,7 +90,7 @@ def analytics_event_row(message: AnalyticsEventMessage) -> dict[str, Any]:
 
 
 def general_event_row(message: GeneralEventMessage) -> dict[str, Any]:
-    data = message.model_dump(mode="json", exclude={"location", "descriptors", "event", "insert_time"})
+    data = message.model_dump(exclude={"location", "descriptors", "event", "insert_time"})
     location = message.location
     for column in _LOCATION_COLUMNS:
         data[column] = getattr(location, column, None) if location else None

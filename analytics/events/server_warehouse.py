@@ -41,10 +41,10 @@ class ServerWarehouse(Warehouse):
         result = await self._client.query(sql)
         return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
 
-    async def insert_json(self, table: str, payload: bytes) -> None:
+    async def insert_json(self, table: str, payload: bytes, fmt: str = "JSONEachRow") -> None:
         await self._client.raw_insert(
             f"{self.database}.{table}",
             insert_block=payload,
-            fmt="JSONEachRow",
+            fmt=fmt,
             settings={"date_time_input_format": "best_effort"},
         )

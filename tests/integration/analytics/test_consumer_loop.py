@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from infra.consumer import ConsumerService, Received
 from infra.settings import BrokerSettings
-from schemas.deadletter import DeadLetter
 from schemas.events import CountSample
-from schemas.topics import COUNTS, DEAD_LETTER
-from tests.support import eventually
+from schemas.topics import COUNTS
+from tests.support import dead_letters, eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -86,19 +85,39 @@ async def test_bad_records_are_dead_lettered_and_a_failing_batch_is_retried_then
     finally:
         await producer.stop()
 
-    letters = await dead_letters(broker)
+    letters = await dead_letters(broker.bootstrap)
     [letter] = [x for x in letters if (x.topic, x.partition, x.offset) == (COUNTS.name, bad.partition, bad.offset)]
     assert letter.processor == "flaky-test" and "CountSample" in letter.reason
 
 
-async def dead_letters(broker: BrokerSettings) -> list[DeadLetter]:
-    consumer = AIOKafkaConsumer(DEAD_LETTER.name, bootstrap_servers=broker.bootstrap, group_id=None,
-                                auto_offset_reset="earliest")
-    await consumer.start()
+async def test_a_batch_with_malformed_records_dead_letters_them_and_handles_the_rest_in_order(broker: BrokerSettings) -> None:
+    stream_id = uuid.uuid4()
+    key = str(stream_id).encode()
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=50)  # one produce request: one batch
+    await producer.start()
     try:
-        found: list[DeadLetter] = []
-        while batch := await consumer.getmany(timeout_ms=1000):
-            found += [DeadLetter.model_validate_json(r.value) for records in batch.values() for r in records]
-        return found
+        sends = [await producer.send(COUNTS.name, sample(stream_id, i / 10), key=key) for i in range(4)]
+        sends.append(await producer.send(COUNTS.name, b'{"stream_id": "' + key + b'", "time_off', key=key))  # cut short
+        sends += [await producer.send(COUNTS.name, sample(stream_id, i / 10), key=key) for i in range(4, 6)]
+        sends.append(await producer.send(COUNTS.name, b'{"stream_id": "' + key + b'", "people_count": -1}', key=key))
+        sends += [await producer.send(COUNTS.name, sample(stream_id, i / 10), key=key) for i in range(6, 9)]
+        sent = [await s for s in sends]
     finally:
-        await consumer.stop()
+        await producer.stop()
+    bad = {(m.partition, m.offset) for m in (sent[4], sent[7])}
+
+    service = Flaky(broker.bootstrap, f"loop-batch-{stream_id.hex[:8]}", stream_id, failures=0)
+    await service.start()
+    try:
+        await eventually(lambda: asyncio.sleep(0, list(service.handled)), lambda h: len(h) >= 9, timeout=30)
+    finally:
+        await service.stop()
+    assert service.handled == [i / 10 for i in range(9)]  # every good record once, in order, around the bad ones
+
+    letters = [x for x in await dead_letters(broker.bootstrap) if x.topic == COUNTS.name and (x.partition, x.offset) in bad]
+    assert {(x.partition, x.offset) for x in letters} == bad and len(letters) == 2
+    reasons = {x.offset: x.reason for x in letters}
+    assert "'json_invalid'" in reasons[sent[4].offset]  # each letter carries its own record's errors
+    assert "'greater_than_equal', 'loc': ('people_count',)" in reasons[sent[7].offset]
+    assert "json_invalid" not in reasons[sent[7].offset]
+    assert all(x.processor == "flaky-test" and "CountSample" in x.reason for x in letters)
