@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 from agents.video_manager.bus import consume_agent_messages
 from agents.video_manager.lease import Lease
@@ -26,6 +27,7 @@ class Leader:
         self.bootstrap = bootstrap
         self.lease = Lease(manager.registry.store.redis, manager.registry.store.key("leader"))
         self.held = False  # whether this instance holds the lease (as of its last round)
+        self.held_since = datetime.now(UTC)  # since when it acts on agents' messages (when it took the lease)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -56,7 +58,7 @@ class Leader:
 
     async def round(self) -> None:
         manager = self.manager
-        await manager.agents.expire()
+        await manager.agents.expire(self.held_since)
         await manager.assignment.follow_schedules()  # before assigning: a stream outside its intervals waits
         await manager.assignment.restart_due()
         await manager.assignment.assign_pending()
@@ -70,6 +72,8 @@ class Leader:
     async def _elect(self) -> bool:
         held = await self.lease.hold(self.settings.leader_ttl)
         if held != self.held:
+            if held:
+                self.held_since = datetime.now(UTC)
             log.info("assignment leadership " + ("taken" if held else "lost"), extra={"instance": self.lease.instance})
         self.held = held
         return held
