@@ -11,7 +11,7 @@ from bench.faults import RECOVERY_TARGET_S, run_suite
 
 async def test_a_killed_worker_loses_and_duplicates_no_frame() -> None:
     started = time.monotonic()
-    [row] = await run_suite(kills=1, only=("worker",), play_s=3.0)
+    [row] = await run_suite(kills=1, only=("worker",), play_s=1.0)
     assert row.verdict == "ok", row.cells()
     assert row.published > 0 and row.published == row.processed == row.stored
     assert row.lost == 0 and row.duplicated == 0 and row.runs == 1
