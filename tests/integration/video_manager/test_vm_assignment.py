@@ -213,7 +213,7 @@ async def test_a_restarted_leader_keeps_agents_it_has_not_heard_yet(
         view = await eventually(lambda: agents_view(second), lambda v: v[str(silent.agent_id)]["status"] == "not_ready",
                                 timeout=FAST.leader_ttl + FAST.alive_period + 5, interval=0.05)
         assert second.parts.leader.held
-        listened = (datetime.now(UTC) - second.parts.leader.held_since).total_seconds()
+        listened = (datetime.now(UTC) - second.parts.leader.heard_since).total_seconds()
         assert listened >= FAST.alive_period
         assert view[str(alive.agent_id)]["status"] == "ready"
         assert [c.stream_id for c in alive.commands if c.action == "start"] == [uuid.UUID(kept)]  # never restarted
