@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test bench install clean
+.PHONY: run test bench faults install clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.extraction
 	$(BIN)/python -m bench.descriptors
 	$(BIN)/python -m bench.sdk
+
+# The fault suite at full length on a real `selene up`: make faults ARGS="--kills 3 --only api"
+faults: $(STAMP)
+	$(BIN)/python -m bench.faults $(ARGS)
 
 clean:
 	rm -rf $(VENV) data bench/out .pytest_cache

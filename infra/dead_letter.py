@@ -5,15 +5,17 @@ from __future__ import annotations
 import base64
 import logging
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import faust
-from faust.types import EventT
 from pydantic import BaseModel, ValidationError
 
 from schemas.deadletter import DeadLetter
 from schemas.errors import MESSAGE_INVALID, ErrorCode
 from schemas.frames import FrameHeader
+
+if TYPE_CHECKING:  # only for annotations: the API builds dead letters without Faust, which takes ~0.5 s to import
+    import faust
+    from faust.types import EventT
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)

@@ -24,7 +24,6 @@ from uuid import UUID
 
 import faust
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from infra.logs import for_stream
 from infra.settings import InferenceSettings, TrackingSettings
@@ -64,6 +63,8 @@ def similarity(tracks: np.ndarray, dets: np.ndarray) -> np.ndarray:
 def _match(sim: np.ndarray, threshold: float) -> list[tuple[int, int]]:
     if sim.size == 0:
         return []
+    from scipy.optimize import linear_sum_assignment  # here: SciPy takes ~1 s to import, and the API seldom tracks
+
     rows, cols = linear_sum_assignment(-sim)
     return [(r, c) for r, c in zip(rows, cols) if sim[r, c] >= threshold]
 

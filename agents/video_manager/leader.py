@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agents.video_manager.bus import consume_agent_messages
 from agents.video_manager.lease import Lease
@@ -26,6 +30,9 @@ class Leader:
         self.bootstrap = bootstrap
         self.lease = Lease(manager.registry.store.redis, manager.registry.store.key("leader"))
         self.held = False  # whether this instance holds the lease (as of its last round)
+        # Since when it has applied every agent message: when it took the lease, or when the registry last
+        # failed it (heartbeats it could not record while Redis was down must not expire their agents).
+        self.heard_since = datetime.now(UTC)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -56,7 +63,7 @@ class Leader:
 
     async def round(self) -> None:
         manager = self.manager
-        await manager.agents.expire()
+        await manager.agents.expire(self.heard_since)
         await manager.assignment.follow_schedules()  # before assigning: a stream outside its intervals waits
         await manager.assignment.restart_due()
         await manager.assignment.assign_pending()
@@ -65,11 +72,17 @@ class Leader:
 
     async def _on_message(self, message: AgentMessage) -> None:
         if self.held:
-            await self.manager.agents.on_message(message)
+            try:
+                await self.manager.agents.on_message(message)
+            except (RedisConnectionError, RedisTimeoutError):
+                self.heard_since = datetime.now(UTC)
+                raise
 
     async def _elect(self) -> bool:
         held = await self.lease.hold(self.settings.leader_ttl)
         if held != self.held:
+            if held:
+                self.heard_since = datetime.now(UTC)
             log.info("assignment leadership " + ("taken" if held else "lost"), extra={"instance": self.lease.instance})
         self.held = held
         return held
@@ -81,6 +94,9 @@ class Leader:
                     await self.round()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - Redis or the broker may be down for a while; keep trying
+            except (RedisConnectionError, RedisTimeoutError):
+                self.heard_since = datetime.now(UTC)
+                log.exception("assignment round failed: redis unavailable")
+            except Exception:  # noqa: BLE001 - the broker may be down for a while; keep trying
                 log.exception("assignment round failed")
             await asyncio.sleep(self.settings.assignment_interval)

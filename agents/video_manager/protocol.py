@@ -100,12 +100,16 @@ class AgentProtocol:
         await self._requeue_streams_of(agent_id)
         log.info("agent removed", extra={"agent_id": str(agent_id)})
 
-    async def expire(self) -> None:
-        """Agents silent for longer than alive_period become not_ready and lose their streams."""
+    async def expire(self, heard_since: datetime) -> None:
+        """Agents silent for longer than alive_period become not_ready and lose their streams.
+
+        ``heard_since`` is when this leader began to hear agents: heartbeats sent before it (while the
+        API was down, or to a follower that ignores them) were never read, so an agent is only silent
+        for an alive_period this leader listened through."""
         deadline = datetime.now(UTC) - timedelta(seconds=self._settings.alive_period)
         for record in await self._registry.agents.all():
             agent = record.agent
-            if agent.status == AgentStatus.READY and agent.last_seen < deadline:
+            if agent.status == AgentStatus.READY and max(agent.last_seen, heard_since) < deadline:
                 updated = await self._registry.agents.update(agent.agent_id, partial(states.expire, deadline=deadline))
                 if updated.agent.status == AgentStatus.NOT_READY:
                     log.warning("agent not ready", extra={"agent_id": str(agent.agent_id), "last_seen": str(agent.last_seen)})

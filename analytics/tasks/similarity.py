@@ -5,7 +5,6 @@ the face store's ``distance`` hands them to it."""
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import pairwise_distances
 
 from analytics.recognition.face_store import metric
 from schemas.descriptors import similarity
@@ -18,6 +17,8 @@ def sklearn_metric(version: int) -> str:
 
 
 def distances(a: np.ndarray, b: np.ndarray, version: int) -> np.ndarray:
+    from sklearn.metrics import pairwise_distances  # imported here: scikit-learn takes ~1.5 s to import, on every API start
+
     return pairwise_distances(a, b, metric=sklearn_metric(version))
 
 

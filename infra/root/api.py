@@ -152,6 +152,15 @@ async def serve() -> None:
     ensure_port_free("api", api.host, api.port, env_name(ApiSettings, "port"))
 
     warehouse = await open_warehouse(WarehouseSettings(), common)
+    # The sink first: after a restart, the frames and events that queued meanwhile wait only for it.
+    beats: list[heartbeat.Heartbeat] = []
+    sinker: sink.Sink | None = None
+    sink_task: asyncio.Task[None] | None = None
+    if api.run_sink:
+        sinker = sink.Sink(broker.bootstrap, sink_group(WorkerSettings()), warehouse, SinkSettings())
+        beats.append(heartbeat.Heartbeat(redis_settings.url, "sink"))
+        service = Service("sink", sinker.start, sinker.wait, sinker.stop)
+        sink_task = asyncio.create_task(_keep_running(service, beats[-1]))
     milvus = await asyncio.to_thread(open_milvus, MilvusSettings(), common)
     redis_client = aioredis.from_url(redis_settings.url, socket_timeout=1, socket_connect_timeout=1)
     probes = build_probes(broker, redis_client, warehouse, milvus, ("worker", "agent", "sink"))
@@ -202,15 +211,8 @@ async def serve() -> None:
     context.warehouse_version = (await warehouse.query("SELECT version() AS v"))[0]["v"]
     await monitor.start()
 
-    beats = [heartbeat.Heartbeat(redis_settings.url, "api")]
+    beats.insert(0, heartbeat.Heartbeat(redis_settings.url, "api"))
     await beats[0].start()
-    sinker: sink.Sink | None = None
-    sink_task: asyncio.Task[None] | None = None
-    if api.run_sink:
-        sinker = sink.Sink(broker.bootstrap, sink_group(WorkerSettings()), warehouse, SinkSettings())
-        beats.append(heartbeat.Heartbeat(redis_settings.url, "sink"))
-        service = Service("sink", sinker.start, sinker.wait, sinker.stop)
-        sink_task = asyncio.create_task(_keep_running(service, beats[-1]))
 
     config = uvicorn.Config(
         create_api(context), host=api.host, port=api.port, log_config=None, access_log=False,

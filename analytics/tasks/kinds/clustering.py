@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 import numpy as np
-from sklearn.cluster import DBSCAN
 
 from analytics.tasks.kinds.base import Kind
 from analytics.tasks.resources import Resources
@@ -27,6 +26,8 @@ _EVERYTHING = 1e9  # DBSCAN wants a finite eps
 def components(group: Descriptors, threshold: float) -> list[list[str]]:
     if len(group.ids) == 1:
         return [[str(group.ids[0])]]
+    from sklearn.cluster import DBSCAN  # imported here: scikit-learn takes ~1.5 s to import, on every API start
+
     eps = min(cutoff(threshold, group.version), _EVERYTHING)
     labels = DBSCAN(eps=max(eps, 1e-12), min_samples=1, metric=sklearn_metric(group.version)).fit(group.vectors).labels_
     clusters: dict[int, list[str]] = {}

@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 import numpy as np
-from sklearn.metrics import auc, roc_curve
 
 from analytics.tasks.kinds.base import Kind, batches
 from analytics.tasks.resources import Resources
@@ -32,6 +31,8 @@ def roc(similarity: np.ndarray, labels: list[object], content: RocContent) -> di
     truth, scores = same[upper].astype(int), similarity[upper]
     if truth.min() == truth.max():
         raise SeleneError(BAD_INPUT_DATA, "the markup needs both pairs of one label and pairs of different labels")
+    from sklearn.metrics import auc, roc_curve  # imported here: scikit-learn takes ~1.5 s to import, on every API start
+
     fpr, tpr, thresholds = roc_curve(truth, scores)
     eer = int(np.argmin(np.abs(fpr - (1 - tpr))))
     keys = []

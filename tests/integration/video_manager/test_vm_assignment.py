@@ -190,6 +190,38 @@ async def test_second_manager_takes_over_when_the_leader_dies(
         await stop_follower()
 
 
+async def test_a_restarted_leader_keeps_agents_it_has_not_heard_yet(
+    redis_server: RedisSettings, broker: BrokerSettings, warehouse: ChdbWarehouse, kafka_agents: Callable[..., Any]
+) -> None:
+    """The API (the only manager) dies for longer than alive_period while its agents keep beating: the new
+    leader never read those heartbeats, so it must hear the agents for an alive_period before expiring
+    them, not restart every stream; an agent that stays silent is still expired."""
+    prefix = f"test:{uuid.uuid4().hex[:8]}"
+    first, stop_first = await start_manager(redis_server, broker, warehouse, prefix)
+    alive: KafkaAgent = await kafka_agents(["people_count"], max_stream_count=1)
+    silent: KafkaAgent = await kafka_agents(["people_count"], max_stream_count=1)
+    ids = [await first.create_stream() for _ in range(2)]
+    for stream_id in ids:
+        await eventually(lambda: first.stream(stream_id), lambda s: s["status"] == 1, timeout=10)
+    [kept] = [s for s in ids if s in alive.running]
+    first.parts.leader.held = False  # a crash: the lease is not given back
+    await stop_first()
+    silent.beating = False
+    await asyncio.sleep(FAST.alive_period + 1.0)
+    second, stop_second = await start_manager(redis_server, broker, warehouse, prefix)
+    try:
+        view = await eventually(lambda: agents_view(second), lambda v: v[str(silent.agent_id)]["status"] == "not_ready",
+                                timeout=FAST.leader_ttl + FAST.alive_period + 5, interval=0.05)
+        assert second.parts.leader.held
+        listened = (datetime.now(UTC) - second.parts.leader.heard_since).total_seconds()
+        assert listened >= FAST.alive_period
+        assert view[str(alive.agent_id)]["status"] == "ready"
+        assert [c.stream_id for c in alive.commands if c.action == "start"] == [uuid.UUID(kept)]  # never restarted
+        assert (await second.stream(kept))["status"] == 1
+    finally:
+        await stop_second()
+
+
 async def test_status_changes_fire_notification_callbacks(fresh: Manager, kafka_agents: Callable[..., Any]) -> None:
     received: list[dict[str, Any]] = []
     receiver = FastAPI()
