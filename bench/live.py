@@ -10,7 +10,7 @@ growing lag, against what the bare detector alone would serve, in the same run.
                   up (>= 90% of the frames sent after the warm-up) and their lag (frame time to sample seen) did not grow
                   (median of the last third minus that of the first third < 0.5 s)
 
-N rises by 2 from 2 until a step fails; the figure is the last N that held; ratio = figure / bare streams.
+N goes 1, 2, 4, 6, ... until a step fails; the figure is the last N that held; ratio = figure / bare streams.
 Run: ``python -m bench.live``.
 """
 
@@ -137,7 +137,7 @@ async def ladder(frames: list[Frame], workdir: Path) -> list[dict[str, float]]:
         try:
             async with running(worker):
                 await asyncio.sleep(3)  # the worker joins its group and takes its partitions
-                for n in range(2, MAX_STREAMS + 1, 2):
+                for n in (1, *range(2, MAX_STREAMS + 1, 2)):
                     result = await step(broker, publisher, frames, n)
                     steps.append(result)
                     print(result, flush=True)
