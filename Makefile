@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.spine
 	$(BIN)/python -m bench.agent
 	$(BIN)/python -m bench.processors
+	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.manager
 	$(BIN)/python -m bench.sink
 	$(BIN)/python -m bench.extraction

@@ -24,6 +24,9 @@ FRAMES_PUBLISHED = Counter("selene_frames_published", "Frames the agent publishe
 FRAMES_DROPPED = Counter(
     "selene_frames_dropped", "Frames the agent dropped (queue full or not delivered), per stream.", ["stream_id"]
 )
+FRAMES_STALE = Counter(
+    "selene_frames_stale", "Live frames a worker skipped as stale (it fell behind), per stream.", ["stream_id"]
+)
 FRAMES_PROCESSED = Counter(
     "selene_frames_processed", "Messages a stream processor handled, per processor and stream.", ["processor", "stream_id"]
 )

@@ -143,6 +143,14 @@ class WorkerSettings(BaseSettings):
     heartbeat_interval: float = Field(1.0, gt=0, description="Consumer heartbeat interval, seconds.")
     web_port: int = Field(6066, description="Faust's web port (worker status pages).")
     metrics_port: int = Field(9101, ge=0, le=65535, description="Prometheus metrics port of the worker; 0: off.")
+    stale_frame_seconds: float = Field(
+        5.0, gt=0, description=(
+            "A live source's frame older than this when detection reaches it is skipped and counted "
+            "(lag stays bounded when the worker is over capacity); files keep every frame."),
+    )
+    report_interval: float = Field(
+        5.0, gt=0, description="How often the worker reports its per-stream drops to the manager, seconds.",
+    )
 
 
 

@@ -83,7 +83,17 @@ class StreamReport(Message):
     )
     decoder: Literal["cpu", "cuda"] | None = None
     fps: float | None = Field(default=None, ge=0)
-    dropped_frames: int | None = Field(default=None, ge=0)
+    dropped_frames: int | None = Field(
+        default=None, ge=0, description="Frames the agent dropped in this run of the stream (queue full, not delivered)."
+    )
+
+
+class ProcessingReport(Message):
+    """One stream in a worker's processing report: what its processors dropped."""
+
+    stream_id: UUID
+    frames_stale: int = Field(ge=0, description=(
+        "Live frames this worker skipped since it started, as older than its stale-frame age when their turn came."))
 
 
 class AgentFeedback(Body):
@@ -134,13 +144,16 @@ class AgentMessage(Message):
     """An agent's message on ``selene.agent-feedback`` (key ``agent_id``).
 
     ``register`` carries ``registration``; ``heartbeat`` (every refresh_period) carries the stream
-    reports; ``deregister`` says goodbye so its streams are reassigned at once.
+    reports; ``deregister`` says goodbye so its streams are reassigned at once. A stream worker sends
+    ``processing`` under an id of its own (it is no agent): its per-stream drops, as running totals, so a
+    lost report costs nothing once the next one comes.
     """
 
     agent_id: UUID
-    kind: Literal["register", "heartbeat", "deregister"]
+    kind: Literal["register", "heartbeat", "deregister", "processing"]
     registration: AgentAnnouncement | None = None
     streams: list[StreamReport] = Field(default_factory=list)
+    processing: list[ProcessingReport] = Field(default_factory=list)
     sent_at: datetime
 
     @model_validator(mode="after")

@@ -51,6 +51,9 @@ class FrameHeader(FrameEnvelope):
     claim_key: str | None = Field(
         default=None, description="Redis key holding the pixels when `encoding` is `claim-check`."
     )
+    live: bool = Field(default=False, description=(
+        "From a live source (a camera, not a file): a processor that falls behind may drop it once stale, "
+        "where a file's frames are all kept."))
 
     def to_kafka_headers(self) -> list[tuple[str, bytes]]:
         return [(k, str(v).encode()) for k, v in self.model_dump(mode="json").items() if v is not None]

@@ -213,6 +213,17 @@ class StreamCreated(Body):
     version: int = Field(ge=1)
 
 
+class FramesDropped(Body):
+    """Frames of a stream that were never analysed, by who dropped them (Selene's addition to LUNA's stream)."""
+
+    agent: int = Field(default=0, ge=0, description=(
+        "Dropped by the agent in its current run of the stream: its queue was full (live sources) or a frame "
+        "was not delivered to the broker."))
+    processing: int = Field(default=0, ge=0, description=(
+        "Live frames the workers skipped as stale: their turn came later than the stale-frame age "
+        "(`SELENE_WORKER_STALE_FRAME_SECONDS`). Files never lose frames this way."))
+
+
 class Stream(Body):
     """A stored stream, exactly LUNA's stream object (client ``getStream`` sample)."""
 
@@ -237,6 +248,19 @@ class StreamsPage(Body):
     """LUNA ``getStreams``: ``{"streams": [...]}``."""
 
     streams: list[Stream]
+
+
+class ShownStream(Stream):
+    """A stream as GET shows it: LUNA's object plus what was dropped of it so far (kept apart from the
+    stored record, so a count changes neither its revision nor its config)."""
+
+    frames_dropped: FramesDropped = Field(default_factory=FramesDropped)
+
+
+class ShownStreamsPage(Body):
+    """``getStreams`` as Selene answers it: LUNA's page, each stream with its ``frames_dropped``."""
+
+    streams: list[ShownStream]
 
 
 class StreamsCount(Body):

@@ -7,6 +7,9 @@ analytics' ``roi`` rectangles (LUNA's roi saves work; each analytic still filter
 only for human tracking with a face ``detector_type``. Small JPEG crops ride along with the detections
 only when a human-tracking analytic wants best-shot images or descriptors.
 
+A live source's frame that waited longer than the stale-frame age is skipped and counted
+(``streams.staleness``), so that a worker over capacity stays live instead of falling behind for good.
+
 Claim-checked frames (``encoding="claim-check"``) are fetched from Redis by their key; one whose TTL ran
 out goes to dead letter. The agent's end-of-video marker passes through as an empty, final batch.
 
@@ -30,7 +33,7 @@ from redis.exceptions import RedisError
 
 from infra.claimcheck import ClaimCheck
 from infra.media.jpeg import encode_jpeg
-from infra.settings import InferenceSettings, RedisSettings
+from infra.settings import InferenceSettings, RedisSettings, WorkerSettings
 from schemas.analytics import (
     AnalyticParameters,
     HumanTrackingParameters,
@@ -51,6 +54,7 @@ from streams.models.detectors import PersonDetector
 from streams.models.face_hog import HogFaceDetector
 from streams.models.faces import FaceDetector, face_detector
 from streams.processor import Failed, Outcome, Publish, Received, processor
+from streams.staleness import StaleFrames, register_reports
 
 PROCESSOR = "detection"
 OVERVIEW_SIZE = 640  # larger side of the overview JPEG: enough to see a crowd, small enough for Kafka
@@ -213,11 +217,13 @@ def _decode_and_detect(detector: Detector, items: list[tuple[FrameHeader, bytes,
 class FrameDetection:
     """The processor's logic on a micro-batch of frames, without Kafka: each frame's detection batch
     (an empty list when no analytic is due, an end-of-stream batch for the agent's marker) or the reason
-    it failed. Decoding and inference run in a worker thread."""
+    it failed. Decoding and inference run in a worker thread. With ``stale``, stale live frames are skipped."""
 
-    def __init__(self, detector: Detector, setups: Callable[[UUID], StreamSetup]) -> None:
+    def __init__(self, detector: Detector, setups: Callable[[UUID], StreamSetup],
+                 stale: StaleFrames | None = None) -> None:
         self.detector = detector
         self.setups = setups
+        self.stale = stale
         self.scheduler = Scheduler()
         self._claims: ClaimCheck | None = None  # Redis, opened on the first claim-checked frame
 
@@ -229,6 +235,8 @@ class FrameDetection:
             outcomes.append([])
             if header.encoding == "end":
                 outcomes[-1] = [Publish(DETECTIONS, header.stream_id, end_of_stream(header))]
+                continue
+            if self.stale is not None and self.stale.stale(header):
                 continue
             plan = self.scheduler.plan(header, self.setups(header.stream_id))
             if plan is None:
@@ -259,9 +267,12 @@ class FrameDetection:
         return outcomes
 
 
-def register(app: faust.App, settings: InferenceSettings | None = None) -> None:
+def register(app: faust.App, settings: InferenceSettings | None = None, worker: WorkerSettings | None = None) -> None:
     settings = settings or InferenceSettings()
+    worker = worker or WorkerSettings()
     configs = stream_configs(app)
-    logic = FrameDetection(Detector(settings), configs.get)
+    stale = StaleFrames(worker.stale_frame_seconds)
+    register_reports(app, stale, worker.report_interval)
+    logic = FrameDetection(Detector(settings), configs.get, stale)
     processor(app, PROCESSOR, FRAMES, FrameHeader, logic, outputs=(DETECTIONS,), configs=configs,
               batch=(settings.batch_size, settings.batch_window_ms / 1000))

@@ -301,6 +301,7 @@ class StreamRunner:
             width=width,
             height=height,
             size=len(data),
+            live=self.live,
         )
         self._last_header = header
         if self.claims is None:

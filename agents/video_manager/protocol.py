@@ -2,7 +2,8 @@
 report (the feedback, which is also the heartbeat) and be answered with stops; an agent silent for
 longer than ``alive_period`` is not_ready and its streams go to other agents (``handler_lost``).
 
-``on_message`` turns a Kafka agent's messages into the same calls, and their answers into commands.
+``on_message`` turns a Kafka agent's messages into the same calls, and their answers into commands; a
+stream worker's processing reports become the streams' ``frames_dropped.processing``.
 """
 
 from __future__ import annotations
@@ -142,17 +143,21 @@ class AgentProtocol:
         await self.get(agent_id)
         await self._touch(agent_id)
         actions = []
+        dropped: dict[UUID, int] = {}
         for report in reports:
             if not states.is_current(await self._registry.streams.get(report.stream_id), agent_id, report):
                 if report.status in states.RUNNING_REPORTS:
                     actions.append(FeedbackAction(action="stop", stream_id=report.stream_id, version=report.version))
                 continue
+            if report.dropped_frames is not None:
+                dropped[report.stream_id] = report.dropped_frames
             apply = partial(states.apply_report, agent_id=agent_id, report=report, now=datetime.now(UTC))
             change = await self._writes.update(report.stream_id, apply, frame_time=report.last_processed_frame_time)
             if change.after is not None and change.status_changed:
                 for_stream(log, report.stream_id).info(
                     "stream status", extra={"status": change.after.stream.status.luna_name, "agent_id": str(agent_id)}
                 )
+        await self._registry.streams.set_dropped(dropped, "agent")
         return actions
 
     async def on_message(self, message: AgentMessage) -> None:
@@ -162,6 +167,9 @@ class AgentProtocol:
             registered = await self.register(message.registration, "kafka", message.agent_id)
             await self._commands.registered(message.agent_id, registered)
             await self._assignment.dispatch()
+        elif message.kind == "processing":  # a stream worker's drops, under its own id
+            counts = {r.stream_id: r.frames_stale for r in message.processing}
+            await self._registry.streams.set_dropped(counts, f"processing:{message.agent_id}")
         elif message.kind == "deregister":
             if await self._registry.agents.get(message.agent_id) is not None:
                 await self.remove(message.agent_id)

@@ -20,7 +20,16 @@ from agents.video_manager.registry import Registry, StreamRecord
 from agents.video_manager.stream_writes import StreamWrites
 from infra.logs import for_stream
 from schemas.errors import BAD_INPUT_DATA, NO_AGENT_FOR_ANALYTICS, NO_STREAMS_TO_PATCH, OBJECT_NOT_FOUND, SeleneError
-from schemas.streams import AnalyticSchedule, Autorestart, Group, Stream, StreamAnalytic, StreamCreate, StreamLog
+from schemas.streams import (
+    AnalyticSchedule,
+    Autorestart,
+    Group,
+    ShownStream,
+    Stream,
+    StreamAnalytic,
+    StreamCreate,
+    StreamLog,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +63,11 @@ class StreamService:
     async def all(self) -> list[StreamRecord]:
         """Every stream of every account, oldest first (the routes filter them)."""
         return await self._registry.streams.all()
+
+    async def shown(self, streams: list[Stream]) -> list[ShownStream]:
+        """The streams as GET shows them: with what was dropped of each so far."""
+        dropped = await self._registry.streams.dropped([s.stream_id for s in streams])
+        return [ShownStream(**dict(s), frames_dropped=d) for s, d in zip(streams, dropped, strict=True)]
 
     async def replace(self, account_id: UUID, stream_id: UUID, body: StreamCreate) -> Stream:
         await self.get(stream_id, {account_id})

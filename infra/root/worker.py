@@ -29,7 +29,10 @@ def build_app(broker: BrokerSettings | None = None, worker: WorkerSettings | Non
     worker = worker or WorkerSettings()
     app = create_app(f"{worker.app_id}-worker", broker, worker)
     for processor in PROCESSORS:
-        processor.register(app)
+        if processor is detection:
+            detection.register(app, worker=worker)  # it skips stale live frames by the worker's settings
+        else:
+            processor.register(app)
     return app
 
 

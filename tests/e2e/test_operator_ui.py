@@ -97,6 +97,8 @@ def test_the_operator_registers_a_stream_and_watches_it(stack: Stack, browser: w
     _wait(browser, lambda d: "registered" in d.find_element(By.ID, "reg-result").text, timeout=60)
     row = _wait(browser, lambda d: d.find_elements(By.XPATH, "//tr[td[contains(., 'entrance')]]"))[0]
     assert "entrance" in row.text
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#streams thead th")]
+    assert row.find_elements(By.TAG_NAME, "td")[headers.index("dropped")].text.isdigit()  # frames_dropped, summed
 
     # The preview is an <img> on the MJPEG stream: its pixels change as processed frames arrive.
     preview = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#previews img"))[0]

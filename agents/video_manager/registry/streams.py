@@ -17,7 +17,7 @@ from agents.video_manager.registry.records import StreamRecord
 from infra.redis_store import Store, Tx, load
 from schemas.errors import OBJECT_NOT_FOUND, SeleneError
 from schemas.status import StreamStatus
-from schemas.streams import StreamLog
+from schemas.streams import FramesDropped, StreamLog
 
 DELETED = "deleted"
 
@@ -48,6 +48,10 @@ class StreamRegistry:
 
     def key(self, stream_id: UUID | str) -> str:
         return self.store.key("stream", stream_id)
+
+    def dropped_key(self, stream_id: UUID | str) -> str:
+        """A hash of the stream's drop counts: ``agent``, and ``processing:<worker id>`` per worker."""
+        return self.store.key("stream", stream_id, "dropped")
 
     def agent_streams(self, agent_id: UUID | str) -> str:
         return self.store.key("agent", agent_id, "streams")
@@ -113,7 +117,7 @@ class StreamRegistry:
             before = load(values[key], StreamRecord)
             if before is None or (account_ids is not None and before.stream.account_id not in account_ids):
                 return Change(None, None)
-            tx.delete(key)
+            tx.delete(key, self.dropped_key(stream_id))
             tx.zrem(self.index, str(stream_id))
             tx.zrem(self.pending, str(stream_id))
             tx.zrem(self.restarts, str(stream_id))
@@ -164,6 +168,29 @@ class StreamRegistry:
             return 0
         return int(await self.store.redis.zrem(self.logs, *(e.model_dump_json() for e in entries)))
 
+    # -- drop counts -----------------------------------------------------------------------------------
+    async def set_dropped(self, counts: dict[UUID, int], source: str) -> None:
+        """Record each stream's running total of drops by ``source`` (``agent`` or ``processing:<worker>``),
+        for streams that exist. Kept beside the record, so a count neither bumps its revision nor goes out
+        with its config."""
+        if not counts:
+            return
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            for stream_id, count in counts.items():
+                pipe.eval(_SET_IF_EXISTS, 2, self.key(stream_id), self.dropped_key(stream_id), source, count)
+            await pipe.execute()
+
+    async def dropped(self, stream_ids: list[UUID]) -> list[FramesDropped]:
+        """Each stream's drops: the agent's, and the sum over workers of theirs."""
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            for stream_id in stream_ids:
+                pipe.hgetall(self.dropped_key(stream_id))
+            found = await pipe.execute()
+        return [FramesDropped(
+            agent=int(counts.get(b"agent", 0)),
+            processing=sum(int(v) for k, v in counts.items() if k.startswith(b"processing:")),
+        ) for counts in found]
+
     # -- stream-config publishing ------------------------------------------------------------------
     async def unpublished(self) -> dict[UUID, str]:
         """Stream id -> revision (or ``deleted``) of every change not yet on the stream-configs topic."""
@@ -179,6 +206,10 @@ class StreamRegistry:
         await self.store.redis.eval(_CLEAR_IF_EQUAL, 1, self.dirty, str(stream_id), revision)
 
 
+_SET_IF_EXISTS = """
+if redis.call('exists', KEYS[1]) == 1 then return redis.call('hset', KEYS[2], ARGV[1], ARGV[2]) end
+return 0
+"""
 _CLEAR_IF_EQUAL = """
 if redis.call('hget', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('hdel', KEYS[1], ARGV[1]) end
 return 0

@@ -19,6 +19,8 @@ from schemas.errors import OBJECT_NOT_FOUND, SeleneError
 from schemas.status import StreamStatus
 from schemas.streams import (
     DeletedCount,
+    ShownStream,
+    ShownStreamsPage,
     Stream,
     StreamCreate,
     StreamCreated,
@@ -27,7 +29,6 @@ from schemas.streams import (
     StreamLogsPage,
     StreamPatch,
     StreamsCount,
-    StreamsPage,
 )
 
 router = APIRouter(tags=["streams"])
@@ -103,7 +104,7 @@ async def create_stream(body: StreamCreate, caller: Principal = Caller, streams:
     return StreamCreated(stream_id=stream.stream_id, version=stream.version)
 
 
-@router.get("/streams", response_model=StreamsPage, summary="Streams matching the filters")
+@router.get("/streams", response_model=ShownStreamsPage, summary="Streams matching the filters")
 async def get_streams(
     filters: StreamFilters = Depends(),
     order: Literal["asc", "desc"] = "desc",
@@ -112,8 +113,9 @@ async def get_streams(
     caller: Principal = Caller,
     streams: StreamService = Streams,
     groups: GroupService = Groups,
-) -> StreamsPage:
-    return StreamsPage(streams=page_of(await filters.select(streams, groups, caller), page, page_size, order))
+) -> ShownStreamsPage:
+    shown = page_of(await filters.select(streams, groups, caller), page, page_size, order)
+    return ShownStreamsPage(streams=await streams.shown(shown))
 
 
 @router.get("/streams/count", response_model=StreamsCount, summary="How many streams match the filters")
@@ -186,11 +188,12 @@ async def delete_logs(
     return DeletedCount(deleted_count=await streams.delete_logs(log_time__lt, caller.writable))
 
 
-@router.get("/streams/{stream_id}", response_model=Stream, summary="One stream")
+@router.get("/streams/{stream_id}", response_model=ShownStream, summary="One stream")
 async def get_stream(
     stream_id: UUID, account_id: UUID | None = None, caller: Principal = Caller, streams: StreamService = Streams
-) -> Stream:
-    return (await streams.get(stream_id, caller.readable(account_id))).stream
+) -> ShownStream:
+    (stream,) = await streams.shown([(await streams.get(stream_id, caller.readable(account_id))).stream])
+    return stream
 
 
 @router.head("/streams/{stream_id}", summary="Whether the stream exists")

@@ -37,6 +37,11 @@ $("login").addEventListener("submit", async (event) => {
 });
 
 function statusName(status) { return typeof status === "number" ? STATUS[status] : status; }
+// Frames never analysed: the agent's drops plus the live frames the workers skipped as stale.
+function dropped(d) {
+  if (!d || d.agent + d.processing === 0) return "0";
+  return `<span title="agent ${d.agent}, processing ${d.processing}">${d.agent + d.processing}</span>`;
+}
 
 async function refreshStreams() {
   const [page, live] = await Promise.all([api("/6/streams?page_size=100"), api("/6/monitoring/streams")]);
@@ -50,11 +55,12 @@ async function refreshStreams() {
       <td><span class="chip ${status}">${status.replace("_", " ")}</span></td>
       <td>${rate && status === "in_progress" ? rate.fps : "–"}</td>
       <td>${rate && status === "in_progress" ? rate.silent_s + " s" : "–"}</td>
+      <td>${dropped(s.frames_dropped)}</td>
       <td class="error">${escape(s.last_error ? s.last_error.detail : "")}</td>
       <td><button data-act="preview">preview</button>
           <button data-act="${paused ? "resume" : "pause"}">${paused ? "resume" : "pause"}</button>
           <button data-act="delete">stop</button></td></tr>`;
-  }).join("") || '<tr><td colspan="6" class="muted">No streams yet: register one below.</td></tr>';
+  }).join("") || '<tr><td colspan="7" class="muted">No streams yet: register one below.</td></tr>';
   const names = streams.map((s) => `<option value="${s.stream_id}">${escape(s.name || s.stream_id.slice(0, 8))}</option>`).join("");
   for (const [id, first] of [["ev-stream", "every stream"], ["draw-source", "a blank frame"]]) {
     const chosen = $(id).value;

@@ -194,6 +194,7 @@ class KafkaAgent:
         self.max_stream_count = max_stream_count
         self.running: dict[str, int] = {}  # stream_id -> version
         self.failing: dict[str, ErrorBody] = {}  # streams that fail right after they start, with this error
+        self.dropped: dict[str, int] = {}  # frames each stream's run dropped, as its reports say
         self.commands: list[StreamCommand] = []
         self.registered = asyncio.Event()
         self.beating = True
@@ -244,7 +245,8 @@ class KafkaAgent:
                 del self.running[sid]
                 reports.append(StreamReport(stream_id=sid, status=StreamStatus.FAILURE, version=version, time=now, last_error=self.failing[sid]))
             else:
-                reports.append(StreamReport(stream_id=sid, status=StreamStatus.IN_PROGRESS, version=version, time=now, last_processed_frame_time=1.5))
+                reports.append(StreamReport(stream_id=sid, status=StreamStatus.IN_PROGRESS, version=version, time=now,
+                                            last_processed_frame_time=1.5, dropped_frames=self.dropped.get(sid)))
         return reports
 
     async def _beat(self) -> None:
