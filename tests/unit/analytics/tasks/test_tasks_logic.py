@@ -30,6 +30,16 @@ def test_ranges_cover_the_uuid_space_without_overlap() -> None:
     assert ranges(0, 1000) == [(None, None)] and ranges(1000, 1000) == [(None, None)]
 
 
+def test_ranges_within_bounds_slice_only_them() -> None:
+    low, high = UUID(int=1000), UUID(int=2000)
+    parts = ranges(50, 10, (low, high))
+    assert len(parts) == 5 and parts[0][0] == low and parts[-1][1] == high
+    assert [gte.int for gte, _ in parts] == [1000, 1200, 1400, 1600, 1800]  # type: ignore[union-attr]
+    for (_, lt), (gte, _) in zip(parts, parts[1:]):
+        assert lt == gte
+    assert ranges(5, 10, (low, None)) == [(low, None)]
+
+
 def test_narrowed_keeps_the_tighter_bounds() -> None:
     a, b, c = UUID(int=10), UUID(int=20), UUID(int=30)
     assert narrowed((a, c), (b, None)) == (b, c)
