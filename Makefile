@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.extraction
 	$(BIN)/python -m bench.descriptors
 	$(BIN)/python -m bench.sdk
+	$(BIN)/python -m bench.tasks --events 20000 --refs 1000 --faces 10000  # issue 13's sizes: 1000000 10000 100000
 
 # The fault suite at full length on a real `selene up`: make faults ARGS="--kills 3 --only api"
 faults: $(STAMP)

@@ -13,7 +13,7 @@ import numpy as np
 from analytics.events.luna_event_store import LunaEventFilters
 from analytics.recognition.event_descriptors import EventArchive
 from analytics.tasks.descriptors import Descriptors
-from analytics.tasks.splitting import IdRange, narrowed
+from analytics.tasks.splitting import IdRange, narrowed, read_by_ranges
 from schemas.tasks import EventObjectFilters
 
 PAGE = 1000
@@ -34,12 +34,14 @@ class EventSource:
 
     async def events(self, account_id: UUID, filters: LunaEventFilters) -> list[dict[str, Any]]:
         """Every matching event in LUNA's shape, ordered by event id (a stable order for results)."""
-        found: list[dict[str, Any]] = []
-        while True:
-            page = await self.archive.store.list(filters, {account_id}, len(found) // PAGE + 1, PAGE, "asc")
-            found.extend(page)
-            if len(page) < PAGE:
-                return sorted(found, key=lambda e: UUID(e["event_id"]))
+
+        async def read(part: IdRange, offset: int) -> list[dict[str, Any]]:
+            narrow = filters.model_copy(update={"event_id__gte": part[0], "event_id__lt": part[1]})
+            return await self.archive.store.list(narrow, {account_id}, offset // PAGE + 1, PAGE, "asc")
+
+        count = await self.count(account_id, filters)
+        found = await read_by_ranges(count, PAGE, (filters.event_id__gte, filters.event_id__lt), read)
+        return sorted(found, key=lambda e: UUID(e["event_id"]))
 
     async def descriptors(self, account_id: UUID, filters: LunaEventFilters) -> list[Descriptors]:
         """The events' face descriptors from Milvus, one group per descriptor version, in event id order;

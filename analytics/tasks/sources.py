@@ -4,7 +4,7 @@ events archive. ``selection`` picks the source by the task's filters, so that ev
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 import numpy as np
@@ -13,7 +13,7 @@ from analytics.recognition.face_store import FaceFilters, FaceStore, StoredFace
 from analytics.recognition.service import Recognition
 from analytics.tasks.descriptors import Descriptors
 from analytics.tasks.event_source import EventSource
-from analytics.tasks.splitting import IdRange, narrowed
+from analytics.tasks.splitting import IdRange, narrowed, read_by_ranges
 from schemas.errors import EVENTS_SOURCE_UNSUPPORTED, SeleneError
 from schemas.tasks import EventObjectFilters, FaceObjectFilters
 
@@ -38,12 +38,14 @@ class FaceSource:
 
     async def faces(self, account_id: UUID, filters: FaceFilters, with_vectors: bool = False) -> list[StoredFace]:
         """Every matching face, ordered by face id (a stable order for results)."""
-        found: list[StoredFace] = []
-        while True:
-            page = await self.store.query(account_id, filters, offset=len(found), limit=PAGE, with_vectors=with_vectors)
-            found.extend(page)
-            if len(page) < PAGE:
-                return sorted(found, key=lambda f: f.face_id)
+
+        async def read(part: IdRange, offset: int) -> list[StoredFace]:
+            narrow = replace(filters, face_id__gte=part[0], face_id__lt=part[1])
+            return await self.store.query(account_id, narrow, offset=offset, limit=PAGE, with_vectors=with_vectors)
+
+        count = await self.store.count(account_id, filters)
+        found = await read_by_ranges(count, PAGE, (filters.face_id__gte, filters.face_id__lt), read)
+        return sorted(found, key=lambda f: f.face_id)
 
     async def descriptors(self, account_id: UUID, filters: FaceFilters) -> list[Descriptors]:
         """The faces' descriptors from Milvus, one group per descriptor version."""

@@ -8,17 +8,42 @@ the same range again.
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 from uuid import UUID
 
+T = TypeVar("T")
 IdRange = tuple[UUID | None, UUID | None]  # [gte, lt); None: unbounded
 _SPACE = 1 << 128
 
 
-def ranges(count: int, per_part: int) -> list[IdRange]:
-    """About ``per_part`` of ``count`` objects per range; one unbounded range when they fit in one."""
+def ranges(count: int, per_part: int, within: IdRange = (None, None)) -> list[IdRange]:
+    """About ``per_part`` of the ``count`` objects in ``within`` per range, equal slices of it; ``within``
+    itself when they fit in one."""
     parts = max(1, math.ceil(count / per_part))
-    bounds: list[UUID | None] = [None, *(UUID(int=_SPACE * i // parts) for i in range(1, parts)), None]
+    low = 0 if within[0] is None else within[0].int
+    high = _SPACE if within[1] is None else within[1].int
+    inner = (UUID(int=low + (high - low) * i // parts) for i in range(1, parts))
+    bounds: list[UUID | None] = [within[0], *inner, within[1]]
     return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+async def read_by_ranges(
+    count: int, page: int, within: IdRange, read: Callable[[IdRange, int], Awaitable[Sequence[T]]]
+) -> list[T]:
+    """Every object in ``within`` (``count`` of them), read by ``read(range, offset)`` a page at a time over
+    ranges of about a page each: a read skips at most its own range's objects, where an offset over the
+    whole set skips ever more (quadratic). The ranges are disjoint, so each object comes once."""
+    found: list[T] = []
+    for part in ranges(count, page, within):
+        offset = 0
+        while True:
+            got = await read(part, offset)
+            found.extend(got)
+            offset += len(got)
+            if len(got) < page:
+                break
+    return found
 
 
 def narrowed(outer: IdRange, inner: IdRange) -> IdRange:

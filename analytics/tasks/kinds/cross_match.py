@@ -1,10 +1,11 @@
 """Cross-matching: every reference (a face or an event) against every candidate (faces or events); per
 reference the ``limit`` most similar candidates at or above ``threshold``, best first. References are
-split by id range into subtasks; each subtask reads the candidates' descriptors from Milvus and compares
-in bulk."""
+split by id range into subtasks; the candidates' descriptors are read from Milvus once per task in each
+worker process (kept for the task's next subtask there), and each subtask compares its references in bulk."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +43,25 @@ class CrossMatch(Kind[CrossMatchContent]):
     task_type = TaskType.cross_match
     content_model = CrossMatchContent
 
+    def __init__(self) -> None:
+        # The candidates of the latest task this process ran, by (namespace, task id): every subtask compares
+        # its references with the same candidates, and reading 100k of them from Milvus costs far more than
+        # comparing 200 references with them, so a process reads them once per task, not once per subtask.
+        self._candidates: tuple[tuple[str, int], asyncio.Future[dict[int, Descriptors]]] | None = None
+
+    async def candidates(self, res: Resources, task: Task, content: CrossMatchContent) -> dict[int, Descriptors]:
+        key = (res.store.store.prefix, task.task_id)
+        if self._candidates is None or self._candidates[0] != key:
+            self._candidates = key, asyncio.ensure_future(
+                selection(res.recognition, content.candidates.filters).descriptors(task.account_id))
+        read = self._candidates[1]
+        try:
+            return {d.version: d for d in await asyncio.shield(read)}
+        except BaseException:
+            if self._candidates is not None and self._candidates[1] is read:
+                self._candidates = None  # a failed read is retried by the next subtask, not kept
+            raise
+
     async def plan(self, res: Resources, account_id: UUID, content: CrossMatchContent) -> list[dict[str, Any]]:
         references = await selection(res.recognition, content.references.filters).count(account_id)
         candidates = await selection(res.recognition, content.candidates.filters).count(account_id)
@@ -51,8 +71,7 @@ class CrossMatch(Kind[CrossMatchContent]):
         return [to_content(r) for r in ranges(references, res.settings.cross_match_references)]
 
     async def run(self, res: Resources, task: Task, content: CrossMatchContent, index: int, part: dict[str, Any]) -> Any:
-        candidates = {d.version: d for d in await selection(res.recognition, content.candidates.filters).descriptors(
-            task.account_id)}
+        candidates = await self.candidates(res, task, content)
         if not candidates:
             raise SeleneError(CROSS_MATCH_SET_EMPTY, "Candidates")
         references = await selection(res.recognition, content.references.filters).descriptors(

@@ -10,6 +10,7 @@ import itertools
 import uuid
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -98,6 +99,28 @@ async def test_cross_match_keeps_the_limit_best_above_the_threshold(api: Manager
         expected[name] = [(k, round(s, 5)) for s, k in scored if s >= 0.5]
     assert got == expected
     assert got["r1"] == [("c3", round(1 - 0.1 / 1.2, 5))]  # c0..c2 are 0.71+ away from r1: under 0.5
+
+
+async def test_cross_match_reads_the_candidates_once_per_task(api: Manager, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(3):
+        await face(api, vector((13, 0.5), (14, 0.1 * i)), user_data="xm-once-ref")
+    await face(api, vector((13, 0.5)), user_data="xm-once-cand")
+    store = resources(api).recognition.store
+    read_for: list[str | None] = []
+    query = store.query
+
+    async def counted(account_id: Any, filters: Any, **kwargs: Any) -> Any:
+        read_for.append(filters.user_data)
+        return await query(account_id, filters, **kwargs)
+
+    monkeypatch.setattr(store, "query", counted)
+    content = {"references": {"filters": {"user_data": "xm-once-ref"}},
+               "candidates": {"filters": {"user_data": "xm-once-cand"}}, "limit": 1}
+    task, _ = await finished(api, await submit(api, "cross_match", content))
+    assert task["task_status"] == 5 and task["count_task_parts_all"] == 3
+    matched = (await result(api, task["task_id"])).json()["result"]
+    assert len(matched) == 3 and all(len(m["candidates"]) == 1 for m in matched)
+    assert read_for.count("xm-once-cand") == 1  # three subtasks, one read of the candidates
 
 
 async def test_clustering_finds_the_connected_components(api: Manager) -> None:

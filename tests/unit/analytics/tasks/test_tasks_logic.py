@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from uuid import UUID, uuid4
 
 import numpy as np
 import pytest
 
+from analytics.tasks.descriptors import Descriptors
 from analytics.tasks.event_source import EventSource
+from analytics.tasks.kinds import cross_match
 from analytics.tasks.kinds.roc import roc
 from analytics.tasks.schedules import check_cron, next_run
 from analytics.tasks.similarity import cutoff
@@ -28,6 +31,16 @@ def test_ranges_cover_the_uuid_space_without_overlap() -> None:
     owners = [sum(1 for gte, lt in parts if (gte is None or i >= gte) and (lt is None or i < lt)) for i in ids]
     assert owners == [1] * len(ids)
     assert ranges(0, 1000) == [(None, None)] and ranges(1000, 1000) == [(None, None)]
+
+
+def test_ranges_within_bounds_slice_only_them() -> None:
+    low, high = UUID(int=1000), UUID(int=2000)
+    parts = ranges(50, 10, (low, high))
+    assert len(parts) == 5 and parts[0][0] == low and parts[-1][1] == high
+    assert [gte.int for gte, _ in parts] == [1000, 1200, 1400, 1600, 1800]  # type: ignore[union-attr]
+    for (_, lt), (gte, _) in zip(parts, parts[1:]):
+        assert lt == gte
+    assert ranges(5, 10, (low, None)) == [(low, None)]
 
 
 def test_narrowed_keeps_the_tighter_bounds() -> None:
@@ -85,3 +98,30 @@ def test_event_filters_narrow_to_the_subtasks_id_range() -> None:
     given = EventObjectFilters(account_id=uuid4(), sources=["cam"], event_id__gte=low)
     filters = EventSource.filters(given, (None, high))
     assert (filters.event_id__gte, filters.event_id__lt, filters.sources) == (low, high, ["cam"])
+
+
+async def test_a_failed_candidates_read_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cross-match keeps a task's candidates for its next subtask, but not a read that failed (a store down):
+    the retried subtask reads again."""
+    reads: list[int] = []
+    found = [Descriptors([uuid4()], 1001, np.zeros((1, 128), np.float32))]
+
+    class Flaky:
+        async def descriptors(self, account_id: UUID) -> list[Descriptors]:
+            reads.append(1)
+            if len(reads) == 1:
+                raise ConnectionError("milvus away")
+            return found
+
+    monkeypatch.setattr(cross_match, "selection", lambda recognition, filters: Flaky())
+    kind = cross_match.CrossMatch()
+    res = SimpleNamespace(recognition=None, store=SimpleNamespace(store=SimpleNamespace(prefix="p")))
+    content = SimpleNamespace(candidates=SimpleNamespace(filters=None))
+    task, other = SimpleNamespace(task_id=1, account_id=uuid4()), SimpleNamespace(task_id=2, account_id=uuid4())
+    with pytest.raises(ConnectionError):
+        await kind.candidates(res, task, content)  # type: ignore[arg-type]
+    assert await kind.candidates(res, task, content) == {1001: found[0]}  # type: ignore[arg-type]
+    assert await kind.candidates(res, task, content) == {1001: found[0]}  # type: ignore[arg-type]
+    assert len(reads) == 2  # kept once it succeeded
+    await kind.candidates(res, other, content)  # type: ignore[arg-type]
+    assert len(reads) == 3  # another task reads its own
