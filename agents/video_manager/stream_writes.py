@@ -48,12 +48,12 @@ class StreamWrites:
         publishes its deleted marker and tombstone."""
         change = await self._streams.delete(stream_id, accounts)
         if change.before is not None:
-            self._outbox.put(stream_id, change.before.stream)
+            self._outbox.put(stream_id, deleted=change.before.stream)
         return change
 
     def _after(self, change: Change) -> None:
         if change.after is None or change.after is change.before:
             return  # nothing written
-        self._outbox.put(change.after.stream.stream_id)
+        self._outbox.put(change.after.stream.stream_id, change.after)
         if change.status_changed:
             self._callbacks.notify(change.after.stream, datetime.now(UTC))

@@ -1,14 +1,20 @@
 """Streams, their status log, the pending queue and the restart schedule, kept consistent in Redis.
 
 Every write goes through :meth:`StreamRegistry.update`, which derives the indexes (pending queue,
-restart schedule, the agent's stream set, the unpublished-config mark) and the status log from the
-record's before and after, inside one optimistic transaction.
+restart schedule, the agent's stream set, the unpublished-config mark, the filter indexes) and the
+status log from the record's before and after, inside one optimistic transaction.
+
+The filter indexes serve LUNA's stream list and count: one sorted set per account, status, group,
+name, source, reference and splittable flag, each scored by creation time, so that a query is their
+intersection (the OR of a filter's values a union) cut to a creation-time range and a page, in Redis.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -20,6 +26,26 @@ from schemas.status import StreamStatus
 from schemas.streams import StreamLog
 
 DELETED = "deleted"
+INDEX_VERSION = "1"  # bumped when the filter indexes change shape: a manager's start rebuilds them
+_REINDEX_CHUNK = 200
+
+
+@dataclass
+class StreamQuery:
+    """LUNA's stream filters, as the indexes answer them; None: no filter on that field."""
+
+    accounts: set[UUID]
+    stream_ids: set[UUID] | None = None
+    id_gte: UUID | None = None
+    id_lt: UUID | None = None
+    names: list[str] | None = None
+    reference: str | None = None
+    statuses: list[StreamStatus] | None = None
+    created_gte: datetime | None = None
+    created_lt: datetime | None = None
+    group_ids: set[UUID] | None = None
+    sources: list[str] | None = None
+    splittable: int | None = None
 
 
 @dataclass
@@ -45,6 +71,26 @@ class StreamRegistry:
         self.scheduled = store.key("scheduled")  # streams with working intervals: the leader follows them
         self.dirty = store.key("configs-dirty")
         self.logs = store.key("logs")
+        self.indexed = store.key("streams-indexed")  # the INDEX_VERSION the filter indexes were built at
+        self._select = store.redis.register_script(_SELECT)
+
+    def by(self, field: str, value: object) -> str:
+        """A filter index: the streams whose ``field`` is ``value``. Free-text values are hashed, so a key
+        stays short and carries no reference (which may hold credentials)."""
+        if field in ("name", "source", "reference"):
+            value = hashlib.sha1(str(value).encode()).hexdigest()
+        return self.store.key("streams-by", field, value)
+
+    def _filter_keys(self, record: StreamRecord) -> set[str]:
+        s = record.stream
+        keys = {self.by("account", s.account_id), self.by("status", int(s.status)), self.by("splittable", s.splittable),
+                self.by("reference", s.data.reference)}
+        keys.update(self.by("group", g) for g in s.groups)
+        if s.name is not None:
+            keys.add(self.by("name", s.name))
+        if s.source is not None:
+            keys.add(self.by("source", s.source))
+        return keys
 
     def key(self, stream_id: UUID | str) -> str:
         return self.store.key("stream", stream_id)
@@ -55,10 +101,53 @@ class StreamRegistry:
     async def get(self, stream_id: UUID) -> StreamRecord | None:
         return await self.store.get(self.key(stream_id), StreamRecord)
 
-    async def all(self) -> list[StreamRecord]:
-        """Every stream, oldest first."""
-        ids = await self.store.redis.zrange(self.index, 0, -1)
-        return await self.store.get_many([self.key(i.decode()) for i in ids], StreamRecord)
+    async def select(self, query: StreamQuery, offset: int = 0, limit: int = 0, desc: bool = False) -> tuple[int, list[StreamRecord]]:
+        """How many streams match ``query``, and ``limit`` of them (-1: all) from ``offset`` in creation
+        order (newest first with ``desc``); the filtering and paging happen in Redis."""
+        groups: list[list[str]] = [[self.by("account", a) for a in query.accounts]]
+        for field, values in (
+            ("status", None if query.statuses is None else [int(v) for v in query.statuses]),
+            ("group", query.group_ids), ("name", query.names), ("source", query.sources),
+            ("reference", None if query.reference is None else [query.reference]),
+            ("splittable", None if query.splittable is None else [query.splittable]),
+        ):
+            if values is not None:
+                groups.append([self.by(field, v) for v in _unique(values)])
+        if any(not keys for keys in groups):
+            return 0, []  # a filter no value can meet (no account, no group of that name)
+        spec = {
+            "all": groups,
+            "min": repr(query.created_gte.timestamp()) if query.created_gte else "-inf",
+            "max": f"({query.created_lt.timestamp()!r}" if query.created_lt else "+inf",
+            "ids": None if query.stream_ids is None else sorted(str(i) for i in query.stream_ids),
+            "id_gte": None if query.id_gte is None else str(query.id_gte),
+            "id_lt": None if query.id_lt is None else str(query.id_lt),
+            "offset": offset, "limit": limit, "desc": desc,
+        }
+        total, *ids = await self._select(keys=[self.store.key("streams-query")], args=[json.dumps(spec)])
+        if not ids:
+            return int(total), []
+        found = await self.store.redis.mget([self.key(i.decode()) for i in ids])
+        return int(total), [StreamRecord.model_validate_json(raw) for raw in found if raw is not None]
+
+    async def ensure_indexed(self) -> None:
+        """Build the filter indexes of streams stored before they existed (or in an older shape); each
+        chunk in a transaction that watches its streams, so a concurrent write is not indexed stale."""
+        if (await self.store.redis.get(self.indexed)) == INDEX_VERSION.encode():
+            return
+        ids = [i.decode() for i in await self.store.redis.zrange(self.index, 0, -1)]
+        for start in range(0, len(ids), _REINDEX_CHUNK):
+            keys = [self.key(i) for i in ids[start : start + _REINDEX_CHUNK]]
+
+            def body(values: dict[str, bytes | None], tx: Tx) -> None:
+                for raw in values.values():
+                    record = load(raw, StreamRecord)
+                    if record is not None:
+                        for index in self._filter_keys(record):
+                            tx.zadd(index, {str(record.stream.stream_id): record.stream.create_time.timestamp()})
+
+            await self.store.transact(keys, body)
+        await self.store.redis.set(self.indexed, INDEX_VERSION)
 
     async def pending_ids(self) -> list[UUID]:
         """Streams waiting for an agent, oldest first."""
@@ -74,13 +163,13 @@ class StreamRegistry:
         return [UUID(i.decode()) for i in await self.store.redis.smembers(self.agent_streams(agent_id))]
 
     async def create(self, record: StreamRecord) -> Change:
-        key = self.key(record.stream.stream_id)
+        """A new stream; its id is a fresh uuid4, so there is nothing to watch: one MULTI/EXEC."""
 
         def body(_: dict[str, bytes | None], tx: Tx) -> Change:
             tx.zadd(self.index, {str(record.stream.stream_id): record.stream.create_time.timestamp()})
             return self._write(tx, None, record)
 
-        return await self.store.transact([key], body)
+        return await self.store.transact([], body)
 
     async def update(
         self,
@@ -115,6 +204,8 @@ class StreamRegistry:
                 return Change(None, None)
             tx.delete(key)
             tx.zrem(self.index, str(stream_id))
+            for index in self._filter_keys(before):
+                tx.zrem(index, str(stream_id))
             tx.zrem(self.pending, str(stream_id))
             tx.zrem(self.restarts, str(stream_id))
             tx.srem(self.scheduled, str(stream_id))
@@ -149,6 +240,12 @@ class StreamRegistry:
                 tx.srem(self.agent_streams(old_agent), sid)
             if after.agent_id is not None:
                 tx.sadd(self.agent_streams(after.agent_id), sid)
+        old_keys = self._filter_keys(before) if before else set()
+        new_keys = self._filter_keys(after)
+        for index in new_keys - old_keys:
+            tx.zadd(index, {sid: after.stream.create_time.timestamp()})
+        for index in old_keys - new_keys:
+            tx.zrem(index, sid)
         for entry in _log_entries(before, after, frame_time):
             tx.zadd(self.logs, {entry.model_dump_json(): entry.log_time.timestamp()})
         return Change(before, after)
@@ -170,13 +267,86 @@ class StreamRegistry:
         raw = await self.store.redis.hgetall(self.dirty)
         return {UUID(k.decode()): v.decode() for k, v in raw.items()}
 
-    async def unpublished_mark(self, stream_id: UUID) -> str | None:
-        raw = await self.store.redis.hget(self.dirty, str(stream_id))
-        return None if raw is None else raw.decode()
+    async def to_publish(self, stream_id: UUID) -> tuple[str | None, StreamRecord | None]:
+        """The stream's unpublished mark (None: published) and its record, in one round trip."""
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(self.dirty, str(stream_id))
+            pipe.get(self.key(stream_id))
+            mark, raw = await pipe.execute()
+        return (None if mark is None else mark.decode()), load(raw, StreamRecord)
 
     async def mark_published(self, stream_id: UUID, revision: str) -> None:
         """Clear the mark unless a newer write set it meanwhile (then that one gets published too)."""
         await self.store.redis.eval(_CLEAR_IF_EQUAL, 1, self.dirty, str(stream_id), revision)
+
+
+def _unique(values: Iterable[object]) -> list[object]:
+    return list(dict.fromkeys(values))
+
+
+# The query of StreamRegistry.select. ARGV[1]: its spec; KEYS[1]: a scratch key (a script runs alone, so
+# one name serves every query). Returns the match count, then the page's ids.
+_SELECT = """
+local q = cjson.decode(ARGV[1])
+local scratch = KEYS[1]
+local temps = {}
+local sets = {}
+for i, keys in ipairs(q.all) do
+  if #keys == 1 then
+    sets[#sets + 1] = keys[1]
+  else
+    local union = scratch .. ':u' .. i
+    local args = {union, #keys}
+    for _, k in ipairs(keys) do args[#args + 1] = k end
+    args[#args + 1] = 'AGGREGATE'; args[#args + 1] = 'MIN'
+    redis.call('zunionstore', unpack(args))
+    temps[#temps + 1] = union
+    sets[#sets + 1] = union
+  end
+end
+local source = sets[1]
+if #sets > 1 then
+  source = scratch .. ':i'
+  local args = {source, #sets}
+  for _, k in ipairs(sets) do args[#args + 1] = k end
+  args[#args + 1] = 'AGGREGATE'; args[#args + 1] = 'MIN'
+  redis.call('zinterstore', unpack(args))
+  temps[#temps + 1] = source
+end
+local low, high = q.min, q.max
+local order = {}
+if q.desc then
+  order = {source, high, low, 'BYSCORE', 'REV'}
+else
+  order = {source, low, high, 'BYSCORE'}
+end
+local result = {}
+local filtered = q.ids ~= cjson.null or q.id_gte ~= cjson.null or q.id_lt ~= cjson.null
+if not filtered then
+  result[1] = redis.call('zcount', source, low, high)
+  if q.limit ~= 0 then
+    order[#order + 1] = 'LIMIT'; order[#order + 1] = q.offset; order[#order + 1] = q.limit
+    for _, id in ipairs(redis.call('zrange', unpack(order))) do result[#result + 1] = id end
+  end
+else
+  local wanted = nil
+  if q.ids ~= cjson.null then
+    wanted = {}
+    for _, id in ipairs(q.ids) do wanted[id] = true end
+  end
+  local total = 0
+  for _, id in ipairs(redis.call('zrange', unpack(order))) do
+    if (wanted == nil or wanted[id]) and (q.id_gte == cjson.null or id >= q.id_gte)
+        and (q.id_lt == cjson.null or id < q.id_lt) then
+      if total >= q.offset and (q.limit < 0 or total < q.offset + q.limit) then result[#result + 1] = id end
+      total = total + 1
+    end
+  end
+  table.insert(result, 1, total)
+end
+if #temps > 0 then redis.call('del', unpack(temps)) end
+return result
+"""
 
 
 _CLEAR_IF_EQUAL = """
