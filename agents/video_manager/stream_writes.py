@@ -43,6 +43,12 @@ class StreamWrites:
         so nothing is notified and the config goes out with the leader's sweep of unpublished marks."""
         return await self._streams.update(stream_id, transition, missing_ok=True)
 
+    async def bookkeep_many(
+        self, stream_ids: list[UUID], plan: Callable[[list[StreamRecord | None]], list[Transition | None]]
+    ) -> dict[UUID, Change]:
+        """``bookkeep`` for many streams in one transaction, ``plan`` choosing each one's transition."""
+        return await self._streams.update_many(stream_ids, plan)
+
     async def delete(self, stream_id: UUID, accounts: set[UUID] | None) -> Change:
         """Delete the stream if it is one of ``accounts``' (a no-op Change otherwise); the outbox then
         publishes its deleted marker and tombstone."""

@@ -26,8 +26,9 @@ from schemas.status import StreamStatus
 from schemas.streams import StreamLog
 
 DELETED = "deleted"
-INDEX_VERSION = "1"  # bumped when the filter indexes change shape: a manager's start rebuilds them
+INDEX_VERSION = "1"  # bumped when the filter indexes (or the unstarted map) change shape: a start rebuilds them
 _REINDEX_CHUNK = 200
+BULK_CHUNK = 250  # streams per transaction of update_many: few round trips, rare conflicts
 
 
 @dataclass
@@ -70,6 +71,7 @@ class StreamRegistry:
         self.restarts = store.key("restarts")
         self.scheduled = store.key("scheduled")  # streams with working intervals: the leader follows them
         self.dirty = store.key("configs-dirty")
+        self.unstarted = store.key("unstarted")  # stream -> the agent it is assigned to, its version not handed over
         self.logs = store.key("logs")
         self.indexed = store.key("streams-indexed")  # the INDEX_VERSION the filter indexes were built at
         self._select = store.redis.register_script(_SELECT)
@@ -131,7 +133,8 @@ class StreamRegistry:
         return int(total), [StreamRecord.model_validate_json(raw) for raw in found if raw is not None]
 
     async def ensure_indexed(self) -> None:
-        """Build the filter indexes of streams stored before they existed (or in an older shape); each
+        """Build the filter indexes and the unstarted map of streams stored before they existed (or in an
+        older shape); each
         chunk in a transaction that watches its streams, so a concurrent write is not indexed stale."""
         if (await self.store.redis.get(self.indexed)) == INDEX_VERSION.encode():
             return
@@ -143,8 +146,11 @@ class StreamRegistry:
                 for raw in values.values():
                     record = load(raw, StreamRecord)
                     if record is not None:
+                        sid = str(record.stream.stream_id)
                         for index in self._filter_keys(record):
-                            tx.zadd(index, {str(record.stream.stream_id): record.stream.create_time.timestamp()})
+                            tx.zadd(index, {sid: record.stream.create_time.timestamp()})
+                        if _unstarted_on(record) is not None:
+                            tx.hset(self.unstarted, sid, str(record.agent_id))
 
             await self.store.transact(keys, body)
         await self.store.redis.set(self.indexed, INDEX_VERSION)
@@ -182,18 +188,47 @@ class StreamRegistry:
         key = self.key(stream_id)
 
         def body(values: dict[str, bytes | None], tx: Tx) -> Change:
-            before = load(values[key], StreamRecord)
-            if before is None:
-                if missing_ok:
-                    return Change(None, None)
+            change = self._apply(tx, values[key], mutate, frame_time)
+            if change.before is None and not missing_ok:
                 raise SeleneError(OBJECT_NOT_FOUND, f"stream with id {stream_id}")
-            after = before.model_copy(deep=True)
-            mutate(after)
-            if after == before:
-                return Change(before, before)
-            return self._write(tx, before, after, frame_time)
+            return change
 
         return await self.store.transact([key], body)
+
+    async def update_many(
+        self, stream_ids: list[UUID],
+        plan: Callable[[list[StreamRecord | None]], list[Callable[[StreamRecord], None] | None]],
+    ) -> dict[UUID, Change]:
+        """``update`` for many streams in one transaction (one WATCH, MGET and MULTI/EXEC for all; keep
+        them to about ``BULK_CHUNK``): ``plan`` gets the stored records (None: missing) and returns each
+        one's transition, None to leave it; it runs again on fresh records when the transaction conflicts,
+        and must not change what it gets. A transition here is bookkeeping: it sets (not changes inside)
+        fields of the record and of its stream, so a two-level copy is all it needs."""
+        keys = [self.key(i) for i in stream_ids]
+
+        def body(values: dict[str, bytes | None], tx: Tx) -> dict[UUID, Change]:
+            raws = [values[key] for key in keys]
+            befores = [load(raw, StreamRecord) for raw in raws]
+            done: dict[UUID, Change] = {}
+            for stream_id, raw, before, transition in zip(stream_ids, raws, befores, plan(befores), strict=True):
+                if transition is None:
+                    done[stream_id] = Change(before, before)
+                else:
+                    done[stream_id] = self._apply(tx, raw, transition, before=before, shallow=True)
+            return done
+
+        return await self.store.transact(keys, body)
+
+    async def counts_of_agents(self, agent_ids: list[UUID]) -> list[int]:
+        """How many streams each agent holds, in one round trip."""
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            for agent_id in agent_ids:
+                pipe.scard(self.agent_streams(agent_id))
+            return [int(n) for n in await pipe.execute()]
+
+    async def unstarted_ids(self) -> dict[UUID, UUID]:
+        """Stream -> agent, of every assigned stream whose current version its agent has not been handed."""
+        return {UUID(k.decode()): UUID(v.decode()) for k, v in (await self.store.redis.hgetall(self.unstarted)).items()}
 
     async def delete(self, stream_id: UUID, account_ids: set[UUID] | None = None) -> Change:
         key = self.key(stream_id)
@@ -211,29 +246,57 @@ class StreamRegistry:
             tx.srem(self.scheduled, str(stream_id))
             if before.agent_id is not None:
                 tx.srem(self.agent_streams(before.agent_id), str(stream_id))
+            tx.hdel(self.unstarted, str(stream_id))
             tx.hset(self.dirty, str(stream_id), DELETED)
             return Change(before, None)
 
         return await self.store.transact([key], body)
+
+    def _apply(
+        self, tx: Tx, raw: bytes | None, mutate: Callable[[StreamRecord], None], frame_time: float | None = None,
+        before: StreamRecord | None = None, shallow: bool = False,
+    ) -> Change:
+        """The write of ``mutate`` on a stored record (``before``: ``raw`` parsed already), a no-op Change
+        when it changes nothing; ``shallow``: ``mutate`` only sets fields of the record and its stream."""
+        if raw is None:
+            return Change(None, None)
+        before = before or StreamRecord.model_validate_json(raw)
+        if shallow:
+            after = before.model_copy(update={"stream": before.stream.model_copy()})
+        else:  # a second parse, not a deep copy, and JSON compared, not models: each several times cheaper
+            after = StreamRecord.model_validate_json(raw)
+        mutate(after)
+        if after.model_dump_json() == before.model_dump_json():
+            return Change(before, before)
+        return self._write(tx, before, after, frame_time)
 
     def _write(self, tx: Tx, before: StreamRecord | None, after: StreamRecord, frame_time: float | None = None) -> Change:
         sid = str(after.stream.stream_id)
         after.revision = (before.revision if before else 0) + 1
         tx.set(self.key(sid), after)
         tx.hset(self.dirty, sid, str(after.revision))
-        status = after.stream.status
-        if status == StreamStatus.PENDING and after.agent_id is None:
+        # Each index gets a command only where membership changes: a bulk assignment's transaction then
+        # queues four commands a stream, not nine (redis-py parses every reply in Python).
+        was_pending, now_pending = _is_pending(before), _is_pending(after)
+        if now_pending and not was_pending:
             tx.zadd(self.pending, {sid: time.time()}, nx=True)  # nx: a waiting stream keeps its place
-        else:
+        elif was_pending and not now_pending:
             tx.zrem(self.pending, sid)
-        if status == StreamStatus.RESTART and after.restart_at is not None:
-            tx.zadd(self.restarts, {sid: after.restart_at})
-        else:
+        if _restart_at(after) is not None:
+            if _restart_at(after) != _restart_at(before):
+                tx.zadd(self.restarts, {sid: after.restart_at})
+        elif _restart_at(before) is not None:
             tx.zrem(self.restarts, sid)
-        if any(analytic.schedules for analytic in after.stream.analytics):
+        was_scheduled, now_scheduled = _is_scheduled(before), _is_scheduled(after)
+        if now_scheduled and not was_scheduled:
             tx.sadd(self.scheduled, sid)
-        else:
+        elif was_scheduled and not now_scheduled:
             tx.srem(self.scheduled, sid)
+        was_unstarted, now_unstarted = _unstarted_on(before), _unstarted_on(after)
+        if now_unstarted is not None and now_unstarted != was_unstarted:
+            tx.hset(self.unstarted, sid, str(now_unstarted))
+        elif now_unstarted is None and was_unstarted is not None:
+            tx.hdel(self.unstarted, sid)
         old_agent = before.agent_id if before else None
         if old_agent != after.agent_id:
             if old_agent is not None:
@@ -278,6 +341,28 @@ class StreamRegistry:
     async def mark_published(self, stream_id: UUID, revision: str) -> None:
         """Clear the mark unless a newer write set it meanwhile (then that one gets published too)."""
         await self.store.redis.eval(_CLEAR_IF_EQUAL, 1, self.dirty, str(stream_id), revision)
+
+
+def _is_pending(record: StreamRecord | None) -> bool:
+    return record is not None and record.stream.status == StreamStatus.PENDING and record.agent_id is None
+
+
+def _restart_at(record: StreamRecord | None) -> float | None:
+    """When the stream's autorestart is due, if it waits for one."""
+    if record is None or record.stream.status != StreamStatus.RESTART:
+        return None
+    return record.restart_at
+
+
+def _is_scheduled(record: StreamRecord | None) -> bool:
+    return record is not None and any(analytic.schedules for analytic in record.stream.analytics)
+
+
+def _unstarted_on(record: StreamRecord | None) -> UUID | None:
+    """The agent the stream is assigned to while its current version is not handed over."""
+    if record is None or record.agent_id is None or record.started_version == record.stream.version:
+        return None
+    return record.agent_id
 
 
 def _unique(values: Iterable[object]) -> list[object]:
