@@ -31,13 +31,21 @@ class Collection(Generic[M]):
     async def get(self, object_id: object) -> M | None:
         return await self.store.get(self.key(object_id), self.model)
 
+    async def get_raw(self, object_id: object) -> bytes | None:
+        """The stored JSON, for a caller that keeps what it parsed."""
+        return await self.store.redis.get(self.key(object_id))
+
     async def all(self) -> list[M]:
-        ids = await self.store.redis.zrange(self.index, 0, -1)
-        return await self.store.get_many([self.key(i.decode()) for i in ids], self.model)
+        """Every object, oldest first (one round trip: the index and the values are read in Redis)."""
+        return await self.store.get_indexed(self.index, self.key(""), self.model)
 
     async def id_by_name(self, name: str) -> str | None:
         raw = await self.store.redis.hget(self.names, name)
         return None if raw is None else raw.decode()
+
+    async def ids_by_names(self, *names: str) -> list[str | None]:
+        """The ids of ``names`` in one round trip (None for a name not taken)."""
+        return [None if raw is None else raw.decode() for raw in await self.store.redis.hmget(self.names, list(names))]
 
     async def create(self, object_id: object, value: M, created: datetime, name: str | None = None) -> None:
         """Store a new object; with ``name``, refuse it if the name is taken."""

@@ -57,6 +57,7 @@ class Store:
     def __init__(self, client: aioredis.Redis, prefix: str = "selene:vm") -> None:
         self.redis = client
         self.prefix = prefix
+        self._get_indexed = client.register_script(_GET_INDEXED)
 
     def key(self, *parts: object) -> str:
         return ":".join([self.prefix, *(str(p) for p in parts)])
@@ -69,6 +70,12 @@ class Store:
         if not keys:
             return []
         return [model.model_validate_json(raw) for raw in await self.redis.mget(keys) if raw is not None]
+
+    async def get_indexed(self, index: str, key_prefix: str, model: type[M], low: int = 0, high: int = -1) -> list[M]:
+        """The values whose ids are ranks ``low..high`` of the sorted set ``index`` (keys ``key_prefix<id>``),
+        in the index's order, read in one round trip."""
+        raws = await self._get_indexed(keys=[index], args=[key_prefix, low, high])
+        return [model.model_validate_json(raw) for raw in raws if raw]
 
     async def transact(self, watch: Sequence[str], body: Callable[[dict[str, bytes | None], Tx], T]) -> T:
         """Run ``body(values of watch, tx)`` and apply ``tx`` atomically, retrying on conflict.
@@ -97,3 +104,15 @@ class Store:
 def load(raw: bytes | None, model: type[M]) -> M | None:
     return None if raw is None else model.model_validate_json(raw)
 
+
+# ZRANGE, then MGET in slices (Lua's unpack is limited to a few thousand values); a missing value is false.
+_GET_INDEXED = """
+local ids = redis.call('zrange', KEYS[1], ARGV[2], ARGV[3])
+local values = {}
+for start = 1, #ids, 1000 do
+  local keys = {}
+  for i = start, math.min(start + 999, #ids) do keys[#keys + 1] = ARGV[1] .. ids[i] end
+  for _, value in ipairs(redis.call('mget', unpack(keys))) do values[#values + 1] = value end
+end
+return values
+"""

@@ -30,6 +30,10 @@ class Bus(Producer):
     async def command(self, command: StreamCommand) -> None:
         await self._send(STREAM_COMMANDS.name, str(command.agent_id), command)
 
+    async def commands(self, commands: list[StreamCommand]) -> None:
+        """Many commands, handed over together and acknowledged in one wait."""
+        await self.send_all(STREAM_COMMANDS.name, [(str(c.agent_id), c.model_dump_json().encode()) for c in commands])
+
     async def config(self, config: StreamConfig) -> None:
         await self._send(STREAM_CONFIGS.name, str(config.stream_id), config)
 

@@ -28,14 +28,14 @@ class AgentCommands:
 
     async def send(self, agent_id: UUID, action: Literal["start", "stop"], record: StreamRecord) -> None:
         """Start (with its config) or stop the record's current version."""
-        stream = record.stream
-        await self._bus.command(
-            StreamCommand(
-                agent_id=agent_id, action=action, stream_id=stream.stream_id, version=stream.version,
-                config=config_of(stream) if action == "start" else None, issued_at=datetime.now(UTC),
-            )
-        )
-        for_stream(log, stream.stream_id).info(f"{action} sent", extra={"agent_id": str(agent_id), "version": stream.version})
+        await self._bus.command(_command(agent_id, action, record))
+        _sent(agent_id, action, record)
+
+    async def start_all(self, starts: list[tuple[UUID, StreamRecord]]) -> None:
+        """Start each record's current version on its agent, all sent before one wait for the broker."""
+        await self._bus.commands([_command(agent_id, "start", record) for agent_id, record in starts])
+        for agent_id, record in starts:
+            _sent(agent_id, "start", record)
 
     async def stop(self, agent_id: UUID, stream_id: UUID, version: int) -> None:
         """The answer to a report of a version the agent must drop."""
@@ -62,3 +62,16 @@ class AgentCommands:
     async def is_kafka(self, agent_id: UUID) -> bool:
         agent = await self._agents.get(agent_id)
         return agent is not None and agent.transport == "kafka"
+
+
+def _command(agent_id: UUID, action: Literal["start", "stop"], record: StreamRecord) -> StreamCommand:
+    stream = record.stream
+    return StreamCommand(
+        agent_id=agent_id, action=action, stream_id=stream.stream_id, version=stream.version,
+        config=config_of(stream) if action == "start" else None, issued_at=datetime.now(UTC),
+    )
+
+
+def _sent(agent_id: UUID, action: str, record: StreamRecord) -> None:
+    stream = record.stream
+    for_stream(log, stream.stream_id).info(f"{action} sent", extra={"agent_id": str(agent_id), "version": stream.version})

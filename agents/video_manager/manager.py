@@ -40,6 +40,7 @@ class VideoManager:
     async def start(self) -> None:
         self.outbox.start()
         await self.analytics.seed_builtins()
+        await self.registry.streams.ensure_indexed()
 
     async def stop(self) -> None:
         await self.outbox.stop()

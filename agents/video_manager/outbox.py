@@ -12,6 +12,7 @@ import logging
 from uuid import UUID
 
 from agents.video_manager.bus import Bus
+from agents.video_manager.registry.records import StreamRecord
 from agents.video_manager.registry.streams import DELETED, StreamRegistry
 from infra.logs import for_stream
 from schemas.streams import Stream, StreamConfig, StreamConfigAnalytic
@@ -36,7 +37,7 @@ class ConfigOutbox:
     def __init__(self, streams: StreamRegistry, bus: Bus) -> None:
         self._streams = streams
         self._bus = bus
-        self._queue: asyncio.Queue[tuple[UUID, Stream | None]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[UUID, StreamRecord | None, Stream | None]] = asyncio.Queue()
         self._deletions_seen: set[UUID] = set()
         self._publisher: asyncio.Task[None] | None = None
 
@@ -52,19 +53,23 @@ class ConfigOutbox:
             self._publisher.cancel()
             await asyncio.gather(self._publisher, return_exceptions=True)
 
-    def put(self, stream_id: UUID, deleted: Stream | None = None) -> None:
-        """Queue the stream's latest config; ``deleted``: the stream as it was, for the deleted marker."""
-        self._queue.put_nowait((stream_id, deleted))
+    def put(self, stream_id: UUID, written: StreamRecord | None = None, deleted: Stream | None = None) -> None:
+        """Queue a stream's config: ``written``, the record a write committed (else the latest);
+        ``deleted``, the stream as it was, for the deleted marker."""
+        self._queue.put_nowait((stream_id, written, deleted))
 
-    async def publish(self, stream_id: UUID, deleted: Stream | None = None) -> None:
-        """Publish the stream's latest config if a write left it unpublished; on failure the mark stays
-        and the leader's next round retries."""
-        mark = await self._streams.unpublished_mark(stream_id)
+    async def publish(self, stream_id: UUID, written: StreamRecord | None = None, deleted: Stream | None = None) -> None:
+        """Publish a config if a write left the stream unpublished; on failure the mark stays and the
+        leader's next round retries. A write's own record goes out even when later writes (or the
+        deletion) came before the publisher got to it, so every change reaches the topic, in order."""
+        mark, record = await self._streams.to_publish(stream_id)
         if mark is None:
-            return
+            return  # published already, up to the latest write: an older config would go backwards
         try:
-            record = await self._streams.get(stream_id)
-            if record is not None:
+            if written is not None:
+                await self._bus.config(config_of(written.stream))
+                mark = str(written.revision)
+            elif record is not None:
                 await self._bus.config(config_of(record.stream))
             elif deleted is not None:
                 await self._bus.deleted(config_of(deleted))
@@ -77,9 +82,9 @@ class ConfigOutbox:
 
     async def _publish_loop(self) -> None:
         while True:
-            stream_id, deleted = await self._queue.get()
+            stream_id, written, deleted = await self._queue.get()
             try:
-                await self.publish(stream_id, deleted)
+                await self.publish(stream_id, written, deleted)
             except Exception:  # noqa: BLE001 - Redis away: the mark stays, the leader retries
                 for_stream(log, stream_id).exception("stream config not published")
             finally:

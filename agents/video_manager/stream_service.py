@@ -16,7 +16,7 @@ from agents.video_manager.assignment import Assignment
 from agents.video_manager.commands import AgentCommands
 from agents.video_manager.group_service import GroupService
 from agents.video_manager.parameters import validate_parameters
-from agents.video_manager.registry import Registry, StreamRecord
+from agents.video_manager.registry import Registry, StreamQuery, StreamRecord
 from agents.video_manager.stream_writes import StreamWrites
 from infra.logs import for_stream
 from schemas.errors import BAD_INPUT_DATA, NO_AGENT_FOR_ANALYTICS, NO_STREAMS_TO_PATCH, OBJECT_NOT_FOUND, SeleneError
@@ -60,9 +60,9 @@ class StreamService:
             raise SeleneError(OBJECT_NOT_FOUND, f"stream with id {stream_id}")
         return record
 
-    async def all(self) -> list[StreamRecord]:
-        """Every stream of every account, oldest first (the routes filter them)."""
-        return await self._registry.streams.all()
+    async def select(self, query: StreamQuery, offset: int = 0, limit: int = -1, desc: bool = False) -> tuple[int, list[StreamRecord]]:
+        """How many streams match, and a page of them (``limit`` -1: all), oldest first unless ``desc``."""
+        return await self._registry.streams.select(query, offset, limit, desc)
 
     async def shown(self, streams: list[Stream]) -> list[ShownStream]:
         """The streams as GET shows them: with what was dropped of each so far."""
@@ -109,7 +109,7 @@ class StreamService:
         return True
 
     async def of_group(self, group: Group) -> list[StreamRecord]:
-        return [r for r in await self.all() if group.group_id in r.stream.groups]
+        return (await self.select(StreamQuery(accounts={group.account_id}, group_ids={group.group_id})))[1]
 
     async def patch_group(self, group: Group, action: states.Action) -> None:
         """Apply the action to every stream of the group it can change; 44015 when none."""

@@ -43,17 +43,23 @@ class StreamWrites:
         so nothing is notified and the config goes out with the leader's sweep of unpublished marks."""
         return await self._streams.update(stream_id, transition, missing_ok=True)
 
+    async def bookkeep_many(
+        self, stream_ids: list[UUID], plan: Callable[[list[StreamRecord | None]], list[Transition | None]]
+    ) -> dict[UUID, Change]:
+        """``bookkeep`` for many streams in one transaction, ``plan`` choosing each one's transition."""
+        return await self._streams.update_many(stream_ids, plan)
+
     async def delete(self, stream_id: UUID, accounts: set[UUID] | None) -> Change:
         """Delete the stream if it is one of ``accounts``' (a no-op Change otherwise); the outbox then
         publishes its deleted marker and tombstone."""
         change = await self._streams.delete(stream_id, accounts)
         if change.before is not None:
-            self._outbox.put(stream_id, change.before.stream)
+            self._outbox.put(stream_id, deleted=change.before.stream)
         return change
 
     def _after(self, change: Change) -> None:
         if change.after is None or change.after is change.before:
             return  # nothing written
-        self._outbox.put(change.after.stream.stream_id)
+        self._outbox.put(change.after.stream.stream_id, change.after)
         if change.status_changed:
             self._callbacks.notify(change.after.stream, datetime.now(UTC))

@@ -9,8 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from schemas import errors
 from schemas.errors import ErrorCode, SeleneError
@@ -36,18 +36,21 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
     return error_response(errors.JSON_PATH_INVALID, path, first.get("msg", ""))
 
 
-class BodyLimitMiddleware(BaseHTTPMiddleware):
-    """Refuse oversized bodies from their Content-Length, before reading them."""
+class BodyLimitMiddleware:
+    """Refuse oversized bodies from their Content-Length, before reading them (pure ASGI, as
+    ``RequestIdMiddleware``)."""
 
-    def __init__(self, app: object, max_bytes: int) -> None:
-        super().__init__(app)  # type: ignore[arg-type]
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
         self.max_bytes = max_bytes
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > self.max_bytes:
-            return error_response(errors.PAYLOAD_TOO_LARGE)
-        return await call_next(request)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = Headers(scope=scope).get("content-length")
+            if length and length.isdigit() and int(length) > self.max_bytes:
+                await error_response(errors.PAYLOAD_TOO_LARGE)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:

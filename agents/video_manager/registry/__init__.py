@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from agents.video_manager.registry.records import AgentRecord, StreamRecord
-from agents.video_manager.registry.streams import Change, StreamRegistry
+from agents.video_manager.registry.streams import Change, StreamQuery, StreamRegistry
 from infra.redis_collection import Collection
 from infra.redis_store import Store
 from schemas.streams import Analytic, Group
 
-__all__ = ["AgentRecord", "Change", "Registry", "StreamRecord"]
+__all__ = ["AgentRecord", "Change", "Registry", "StreamQuery", "StreamRecord"]
 
 
 @dataclass

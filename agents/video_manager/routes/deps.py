@@ -1,4 +1,5 @@
-"""The video manager's services, as its routes get them."""
+"""The video manager's services, as its routes get them (``async``: FastAPI runs a plain ``def``
+dependency in its thread pool, a thread hop per request)."""
 
 from __future__ import annotations
 
@@ -15,17 +16,17 @@ def _manager(request: Request) -> VideoManager:
     return request.app.state.context.manager
 
 
-def streams(request: Request) -> StreamService:
+async def streams(request: Request) -> StreamService:
     return _manager(request).streams
 
 
-def groups(request: Request) -> GroupService:
+async def groups(request: Request) -> GroupService:
     return _manager(request).groups
 
 
-def analytics(request: Request) -> AnalyticService:
+async def analytics(request: Request) -> AnalyticService:
     return _manager(request).analytics
 
 
-def agents(request: Request) -> AgentProtocol:
+async def agents(request: Request) -> AgentProtocol:
     return _manager(request).agents

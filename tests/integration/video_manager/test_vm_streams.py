@@ -194,3 +194,34 @@ async def test_every_change_reaches_the_stream_configs_topic(vm: Manager) -> Non
         await eventually(vm.parts.manager.registry.streams.unpublished, lambda marks: marks == {}, timeout=5)
     finally:
         await consumer.stop()
+
+
+async def test_filters_follow_every_write_and_survive_a_reindex(vm: Manager) -> None:
+    """The list and count come from Redis's filter indexes: a pause, a replace and a delete move the
+    stream between them, time and id ranges cut them, and streams stored before the indexes get them."""
+    source = f"src-{uuid.uuid4().hex[:6]}"
+    ids = [await vm.create_stream(name=f"n{i}", source=source) for i in range(4)]
+    get = lambda **p: vm.http.get("/6/streams", params={"sources": source, "order": "asc", **p}, headers=vm.admin)  # noqa: E731
+    count = lambda **p: vm.http.get("/6/streams/count", params={"sources": source, **p}, headers=vm.admin)  # noqa: E731
+    listed = lambda r: [s["stream_id"] for s in r.json()["streams"]]  # noqa: E731
+    await vm.http.patch(f"/6/streams/{ids[1]}", json={"action": "pause"}, headers=vm.admin)
+    assert listed(await get(statuses="pause")) == [ids[1]] and (await count(statuses="pending,pause")).json()["streams_count"] == 4
+    assert listed(await get(statuses="pending")) == [ids[0], ids[2], ids[3]]
+    body = {"data": {"type": "stream", "reference": "rtsp://moved"}, "analytics": [{"name": "people_count"}], "source": source}
+    assert (await vm.http.put(f"/6/streams/{ids[2]}", json=body, headers=vm.admin)).status_code == 200
+    assert listed(await get(reference="rtsp://moved")) == [ids[2]] and listed(await get(names="n2")) == []
+    assert listed(await get(names="n0,n3", page=2, page_size=1)) == [ids[3]]
+    times = [(await vm.stream(i))["create_time"] for i in ids]
+    assert listed(await get(create_time__gte=times[1], create_time__lt=times[3])) == ids[1:3]
+    lowest = min(ids)
+    assert listed(await get(stream_id__gte=lowest, stream_ids=",".join(ids), order="asc")) == ids
+    assert (await count(stream_id__lt=lowest)).json()["streams_count"] == 0
+    assert (await vm.http.delete(f"/6/streams/{ids[0]}", headers=vm.admin)).status_code == 204
+    assert listed(await get()) == ids[1:] and (await count(splittable=0)).json()["streams_count"] == 3
+    # As if stored by a manager before the indexes: dropped, then rebuilt on start.
+    streams = vm.parts.manager.registry.streams
+    redis = streams.store.redis
+    await redis.delete(streams.indexed, *[k async for k in redis.scan_iter(match=streams.store.key("streams-by", "*"))])
+    assert listed(await get()) == []
+    await streams.ensure_indexed()
+    assert listed(await get()) == ids[1:] and listed(await get(statuses="pause")) == [ids[1]]
