@@ -21,11 +21,11 @@ from schemas.events import (
 from schemas.frames import FrameStat
 
 _LOCATION_COLUMNS = ("city", "area", "district", "street", "house_number")
-# The columns frame_stats and people_counts take straight from their message's fields.
-FRAME_STAT_COLUMNS = ("stream_id", "version", "frame_number", "time_offset", "timestamp", "received_at", "width",
-                      "height", "size")
-COUNT_COLUMNS = ("stream_id", "account_id", "version", "analytic_index", "frame_number", "time_offset", "timestamp",
-                 "people_count", "zone_counts", "line_in", "line_out")
+# The columns frame_stats and people_counts take straight from their message's fields: all of them (the run
+# among them, or an agent restart's rows would replace the first run's), but the entries people_counts does
+# not keep.
+FRAME_STAT_COLUMNS = tuple(FrameStat.model_fields)
+COUNT_COLUMNS = tuple(name for name in CountSample.model_fields if name != "zone_entries")
 
 
 def fields_as_columns(messages: Sequence[BaseModel], names: Sequence[str]) -> Columns:

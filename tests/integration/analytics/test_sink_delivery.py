@@ -93,9 +93,9 @@ async def test_every_route_lands_its_columns_as_sent(broker: BrokerSettings, war
     stream_id, account_id, event_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     at = datetime.now(UTC).replace(microsecond=250_000)  # recent: frame_stats keeps a week
     second = at.strftime("%Y-%m-%d %H:%M:%S")
-    stat = FrameStat(stream_id=stream_id, version=2, frame_number=41, time_offset=4.1, timestamp=at,
+    stat = FrameStat(stream_id=stream_id, version=2, run=1_764_000_000_000, frame_number=41, time_offset=4.1, timestamp=at,
                      received_at=at + timedelta(milliseconds=80), width=1280, height=720, size=91_000)
-    count = CountSample(stream_id=stream_id, account_id=account_id, version=2, analytic_index=1, time_offset=4.1,
+    count = CountSample(stream_id=stream_id, account_id=account_id, version=2, run=1_764_000_000_000, analytic_index=1, time_offset=4.1,
                         timestamp=at, people_count=3, zone_counts={"door": 2}, line_in={"gate": 7}, line_out={})
     general = GeneralEventMessage.model_validate({
         "event_id": event_id, "event_type": "match", "account_id": account_id, "event_create_time": at,
@@ -111,14 +111,14 @@ async def test_every_route_lands_its_columns_as_sent(broker: BrokerSettings, war
                          lambda rows: len(rows) == 1)
         await eventually(lambda: count_rows(warehouse, "analytics_events", stream_id), lambda n: n == 1)
     assert await warehouse.query(
-        f"SELECT version, frame_number, time_offset, toString(timestamp) AS ts, toString(received_at) AS received, "
+        f"SELECT version, run, frame_number, time_offset, toString(timestamp) AS ts, toString(received_at) AS received, "
         f"width, height, size FROM {db}.frame_stats WHERE stream_id = '{stream_id}'"
-    ) == [{"version": 2, "frame_number": 41, "time_offset": 4.1, "ts": f"{second}.250",
+    ) == [{"version": 2, "run": 1_764_000_000_000, "frame_number": 41, "time_offset": 4.1, "ts": f"{second}.250",
            "received": f"{second}.330", "width": 1280, "height": 720, "size": 91000}]
     assert await warehouse.query(
-        f"SELECT toString(account_id) AS account, version, analytic_index, frame_number, toString(timestamp) AS ts, "
+        f"SELECT toString(account_id) AS account, version, run, analytic_index, frame_number, toString(timestamp) AS ts, "
         f"people_count, zone_counts, line_in, line_out FROM {db}.people_counts WHERE stream_id = '{stream_id}'"
-    ) == [{"account": str(account_id), "version": 2, "analytic_index": 1, "frame_number": None,
+    ) == [{"account": str(account_id), "version": 2, "run": 1_764_000_000_000, "analytic_index": 1, "frame_number": None,
            "ts": f"{second}.250", "people_count": 3, "zone_counts": {"door": 2}, "line_in": {"gate": 7},
            "line_out": {}}]
     [event] = await warehouse.query(
