@@ -139,7 +139,10 @@ class WorkerSettings(BaseSettings):
     rebalance_timeout: float = Field(
         3.0, gt=0, description="Consumer group join window, seconds; Tansu waits this long on start."
     )
-    session_timeout: float = Field(10.0, gt=0, description="Consumer session timeout, seconds.")
+    session_timeout: float = Field(
+        6.0, gt=0, description="Consumer session timeout, seconds: a killed worker's partitions move to another "
+        "after it (6 is the least Kafka accepts by default)."
+    )
     heartbeat_interval: float = Field(1.0, gt=0, description="Consumer heartbeat interval, seconds.")
     web_port: int = Field(6066, description="Faust's web port (worker status pages).")
     metrics_port: int = Field(9101, ge=0, le=65535, description="Prometheus metrics port of the worker; 0: off.")
