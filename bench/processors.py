@@ -20,7 +20,7 @@ import numpy as np
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from agents.video_agent.publisher import FramePublisher
-from bench.common import record, scratch_broker, table
+from bench.common import record, scratch_broker, summarize, table
 from infra.media.decode import iter_frames
 from infra.media.jpeg import encode_jpeg
 from infra.root.stack import SAMPLE_CLIP
@@ -163,6 +163,7 @@ def main() -> None:
         "to choose them."
     )
     record("Stream processors (bench/processors.py)", body, notes)
+    summarize(pipeline_ratio=round(e2e_fps / bare_fps, 3), people_count_mae_heldout=round(errors["held out"][0], 3))
 
 
 if __name__ == "__main__":

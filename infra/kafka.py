@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 
 def consumer_options() -> dict[str, int]:
     """Options every Selene consumer shares (see BrokerSettings.fetch_max_wait_ms)."""
-    return {"fetch_max_wait_ms": BrokerSettings().fetch_max_wait_ms}
+    broker = BrokerSettings()
+    return {"fetch_max_wait_ms": broker.fetch_max_wait_ms, "session_timeout_ms": broker.session_timeout_ms,
+            "heartbeat_interval_ms": broker.heartbeat_interval_ms}
 
 
 async def wait_for_positions(consumer: AIOKafkaConsumer) -> None:

@@ -40,6 +40,11 @@ class BrokerSettings(BaseSettings):
     fetch_max_wait_ms: int = Field(
         100, ge=1, le=1500, description="Longest Kafka long-poll; Tansu holds a fetch this long even when data arrives."
     )
+    session_timeout_ms: int = Field(
+        6000, ge=1, description="Session timeout of the sink's, matcher's and other consumer groups: a killed "
+        "member's partitions move after it (6000 is the least Kafka accepts by default)."
+    )
+    heartbeat_interval_ms: int = Field(1000, ge=1, description="Heartbeat interval of those consumer groups.")
 
     @property
     def host(self) -> str:
