@@ -37,6 +37,7 @@ bench: $(STAMP)
 
 # The fault suite at full length on a real `selene up`: make faults ARGS="--kills 3 --only api"
 faults: $(STAMP)
+	$(BIN)/python -m pytest -o addopts="--durations=5" tests/faults
 	$(BIN)/python -m bench.faults $(ARGS)
 
 clean:

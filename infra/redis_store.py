@@ -5,6 +5,7 @@ again on fresh values, and no concurrent request's write is ever lost."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -57,7 +58,11 @@ class Store:
     def __init__(self, client: aioredis.Redis, prefix: str = "selene:vm") -> None:
         self.redis = client
         self.prefix = prefix
-        self._get_indexed = client.register_script(_GET_INDEXED)
+
+    @cached_property
+    def _get_indexed(self) -> Any:
+        """Registered on first use: a store is built before (or, in unit tests, without) a connection."""
+        return self.redis.register_script(_GET_INDEXED)
 
     def key(self, *parts: object) -> str:
         return ":".join([self.prefix, *(str(p) for p in parts)])
