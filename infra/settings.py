@@ -41,10 +41,10 @@ class BrokerSettings(BaseSettings):
         100, ge=1, le=1500, description="Longest Kafka long-poll; Tansu holds a fetch this long even when data arrives."
     )
     session_timeout_ms: int = Field(
-        6000, ge=1, description="Session timeout of the sink's, matcher's and other consumer groups: a killed "
-        "member's partitions move after it (6000 is the least Kafka accepts by default)."
+        6000, ge=1, description="Session timeout of every consumer group (the Faust worker's, the sink's, the "
+        "matcher's...): a killed member's partitions move after it (6000 is the least Kafka accepts by default)."
     )
-    heartbeat_interval_ms: int = Field(1000, ge=1, description="Heartbeat interval of those consumer groups.")
+    heartbeat_interval_ms: int = Field(1000, ge=1, description="Heartbeat interval of every consumer group.")
 
     @property
     def host(self) -> str:
@@ -144,11 +144,6 @@ class WorkerSettings(BaseSettings):
     rebalance_timeout: float = Field(
         3.0, gt=0, description="Consumer group join window, seconds; Tansu waits this long on start."
     )
-    session_timeout: float = Field(
-        6.0, gt=0, description="Consumer session timeout, seconds: a killed worker's partitions move to another "
-        "after it (6 is the least Kafka accepts by default)."
-    )
-    heartbeat_interval: float = Field(1.0, gt=0, description="Consumer heartbeat interval, seconds.")
     web_port: int = Field(6066, description="Faust's web port (worker status pages).")
     metrics_port: int = Field(9101, ge=0, le=65535, description="Prometheus metrics port of the worker; 0: off.")
     stale_frame_seconds: float = Field(

@@ -30,8 +30,8 @@ def create_app(
         topic_partitions=broker.topic_partitions,
         topic_replication_factor=broker.replication_factor,
         broker_rebalance_timeout=worker.rebalance_timeout,
-        broker_session_timeout=worker.session_timeout,
-        broker_heartbeat_interval=worker.heartbeat_interval,
+        broker_session_timeout=broker.session_timeout_ms / 1000,
+        broker_heartbeat_interval=broker.heartbeat_interval_ms / 1000,
         key_serializer="raw",
         value_serializer="raw",
         # Stop commits what was acked and returns: waiting for in-flight events can spin forever once the
